@@ -1,0 +1,3 @@
+from timberyard.cli import main
+
+main()

@@ -1,0 +1,294 @@
+"""The `timberyard` command line.
+
+`serve`, `init` and `accounts` work on a data directory; everything else talks to a running node
+over HTTP (`--server`, `TIMBERYARD_URL`), because only the server may open the store.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import orjson
+
+from timberyard import __version__
+from timberyard.core.errors import TimberyardError
+
+DEFAULT_URL = "http://127.0.0.1:7080"
+
+
+class CliGroup(click.Group):
+    """Turns our errors into one clear line and exit status 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TimberyardError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="timberyard")
+def main() -> None:
+    """Timberyard: self-hosted log management.
+
+    \b
+    Start a node:      timberyard serve --data-dir ./timberyard-data
+    Send a file:       timberyard ingest /var/log/syslog --app syslog --host web-1
+    Manage keys:       timberyard keys list
+    """
+
+
+def _settings(data_dir: Path | None, config: Path | None, **overrides: Any) -> Any:
+    from timberyard.config.settings import load_settings
+
+    return load_settings(config, data_dir=data_dir, **overrides)
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="TIMBERYARD_DATA_DIR",
+    help="Where the node keeps its store, write-ahead log and metadata. [default: ./timberyard-data]",
+)
+config_option = click.option(
+    "--config", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="A TOML file of settings (see README)."
+)
+
+
+@main.command()
+@data_dir_option
+@config_option
+@click.option("--http", "http", metavar="HOST:PORT", help="Address to listen on. [default: 127.0.0.1:7080]")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="Server log level.")
+def serve(data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None) -> None:
+    """Run a node: HTTP ingestion and APIs on one address.
+
+    On the first start in an empty data directory it initialises the directory and prints the
+    owner's login and the first keys, once.
+    """
+    from timberyard.core.logsetup import configure_logging
+    from timberyard.meta.database import MetaDB
+    from timberyard.server import serve as run
+
+    host, port = _parse_http(http)
+    settings = _settings(data_dir, config, http_host=host, http_port=port, log_level=log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    meta = MetaDB.open(settings.resolved_metadata_url)
+    try:
+        if not meta.is_initialised():
+            _print_first_start(meta.initialise().to_json_dict(), settings)
+    finally:
+        meta.close()
+    run(settings)
+
+
+def _parse_http(value: str | None) -> tuple[str | None, int | None]:
+    if value is None:
+        return None, None
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"expected HOST:PORT such as 127.0.0.1:7080, got {value!r}", param_hint="--http")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _print_first_start(created: dict[str, str], settings: Any) -> None:
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    click.secho("Timberyard initialised a new data directory. These secrets are shown once:", fg="yellow", bold=True)
+    click.echo(f"  data directory : {settings.data_dir}")
+    click.echo(f"  owner login    : {created['owner_email']} / {created['owner_password']}")
+    click.echo(f"  ingestion key  : {created['ingestion_key']}")
+    click.echo(f"  service key    : {created['service_key']}")
+    click.echo(f"  send a line    : curl -u {created['ingestion_key']}: '{url}/logs/ingest?hostname=$(hostname)' \\")
+    click.echo("                     -H 'Content-Type: application/json' -d '{\"lines\":[{\"line\":\"hello\"}]}'")
+    sys.stdout.flush()
+
+
+@main.command()
+@data_dir_option
+@click.option("--account", "account_name", default="default", show_default=True, help="Name of the first account.")
+@click.option("--owner-email", default="owner@localhost", show_default=True, help="The owner user's email.")
+@click.option("--json", "as_json", is_flag=True, help="Print the account, owner login and keys as JSON.")
+def init(data_dir: Path | None, account_name: str, owner_email: str, as_json: bool) -> None:
+    """Initialise a data directory: an account, its owner, an ingestion key and a service key.
+
+    Refuses to touch a directory that is already initialised.
+    """
+    from timberyard.meta.database import MetaDB
+
+    settings = _settings(data_dir, None)
+    meta = MetaDB.open(settings.resolved_metadata_url)
+    try:
+        created = meta.initialise(account_name=account_name, owner_email=owner_email).to_json_dict()
+    finally:
+        meta.close()
+    if as_json:
+        click.echo(json.dumps(created))
+    else:
+        for name, value in created.items():
+            click.echo(f"{name}: {value}")
+
+
+@main.group()
+def accounts() -> None:
+    """Accounts (tenants) in a data directory."""
+
+
+@accounts.command("create")
+@data_dir_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the account and its keys as JSON.")
+def accounts_create(data_dir: Path | None, name: str, as_json: bool) -> None:
+    """Create an account with one ingestion key and one admin service key.
+
+    Works while the server runs: accounts live in the metadata database, not the store.
+    """
+    from timberyard.meta.database import MetaDB
+
+    settings = _settings(data_dir, None)
+    meta = MetaDB.open(settings.resolved_metadata_url)
+    try:
+        created = meta.create_account_with_keys(name).to_json_dict()
+    finally:
+        meta.close()
+    click.echo(json.dumps(created) if as_json else "\n".join(f"{k}: {v}" for k, v in created.items()))
+
+
+server_option = click.option(
+    "--server", envvar="TIMBERYARD_URL", default=DEFAULT_URL, show_default=True, help="The node's URL (or TIMBERYARD_URL)."
+)
+
+
+@main.group()
+def keys() -> None:
+    """Ingestion and service keys of your account (needs an admin service key)."""
+
+
+service_key_option = click.option(
+    "--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="An admin service key (or TIMBERYARD_SERVICE_KEY)."
+)
+
+
+def _client(server: str, key: str) -> Any:
+    from timberyard.client import NodeClient
+
+    return NodeClient(server, key, max_attempts=3)
+
+
+@keys.command("list")
+@server_option
+@service_key_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def keys_list(server: str, key: str, as_json: bool) -> None:
+    """List keys, revoked ones included."""
+    with _client(server, key) as client:
+        listed = client.request("GET", "/api/v1/keys").json()["keys"]
+    if as_json:
+        click.echo(json.dumps(listed, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "type", "role", "name", "prefix", "created", "last used", "revoked")
+    for k in listed:
+        table.add_row(k["id"], k["type"], k["role"] or "", k["name"] or "", k["prefix"] + "…", k["created_at"], k["last_used_at"] or "never", k["revoked_at"] or "")
+    Console().print(table)
+
+
+@keys.command("create")
+@server_option
+@service_key_option
+@click.option("--type", "kind", type=click.Choice(["ingestion", "service"]), required=True, help="Ingestion keys write; service keys read.")
+@click.option("--name", help="A label to recognise the key by.")
+@click.option("--role", type=click.Choice(["admin", "member", "readonly"]), help="Role of a service key. [default: readonly]")
+def keys_create(server: str, key: str, kind: str, name: str | None, role: str | None) -> None:
+    """Create a key and print its secret (shown once)."""
+    with _client(server, key) as client:
+        created = client.request("POST", "/api/v1/keys", json={"type": kind, "name": name, "role": role}).json()
+    click.echo(json.dumps(created, indent=2))
+
+
+@keys.command("revoke")
+@server_option
+@service_key_option
+@click.argument("key_id")
+def keys_revoke(server: str, key: str, key_id: str) -> None:
+    """Revoke a key by its id (from `keys list`); it stops working at once."""
+    with _client(server, key) as client:
+        revoked = client.request("DELETE", f"/api/v1/keys/{key_id}").json()
+    click.echo(f"revoked {revoked['id']} ({revoked['type']}) at {revoked['revoked_at']}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@server_option
+@click.option("--key", envvar="TIMBERYARD_INGESTION_KEY", required=True, help="An ingestion key (or TIMBERYARD_INGESTION_KEY).")
+@click.option("--host", "hostname", default=None, help="Host name for the lines. [default: this machine's]")
+@click.option("--app", default=None, help="App name for the lines. [default: the file's name]")
+@click.option("--level", default=None, help="Level for every line (else detected from each line).")
+@click.option("--tags", default=None, help="Comma-separated tags.")
+@click.option("--batch-lines", default=1000, show_default=True, help="Lines per request.")
+def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None, app: str | None, level: str | None, tags: str | None, batch_lines: int) -> None:
+    """Send log files (or stdin, with no FILES or '-') to a node, in batches, with retries.
+
+    \b
+    timberyard ingest access.log --app nginx --host web-1
+    journalctl -o cat | timberyard ingest --app journal
+    """
+    import socket
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from timberyard.client import NodeClient
+
+    hostname = hostname or socket.gethostname()
+    params = {"hostname": hostname, **({"tags": tags} if tags else {})}
+    sources = list(files) or [Path("-")]
+    total = sum(p.stat().st_size for p in sources if str(p) != "-") or None
+    sent = 0
+    with NodeClient(server, key) as client, Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        transient=False, disable=not sys.stderr.isatty(), console=None,
+    ) as progress:
+        task = progress.add_task("sending", total=total)
+        for path in sources:
+            source_app = app or ("stdin" if str(path) == "-" else path.name)
+            with _open(path) as handle:
+                for batch, size in _batches(handle, batch_lines):
+                    if not batch:
+                        progress.update(task, advance=size)
+                        continue
+                    lines = [{"line": text, "app": source_app, **({"level": level} if level else {})} for text in batch]
+                    body = gzip.compress(orjson.dumps({"lines": lines}), compresslevel=1)
+                    client.request(
+                        "POST", "/logs/ingest", params=params, content=body,
+                        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                    )
+                    sent += len(batch)
+                    progress.update(task, advance=size, description=f"sent {sent:,} lines")
+    retries = f" ({client.retries} retried requests)" if client.retries else ""
+    click.echo(f"sent {sent:,} lines to {server}{retries}", err=True)
+
+
+def _open(path: Path) -> IO[bytes]:
+    return sys.stdin.buffer if str(path) == "-" else path.open("rb")
+
+
+def _batches(handle: IO[bytes], batch_lines: int, max_bytes: int = 4 * 1024 * 1024) -> Iterator[tuple[list[str], int]]:
+    batch: list[str] = []
+    size = 0
+    for raw in handle:
+        size += len(raw)
+        text = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+        if text:
+            batch.append(text)
+        if len(batch) >= batch_lines or size >= max_bytes:
+            yield batch, size
+            batch, size = [], 0
+    if batch or size:
+        yield batch, size

@@ -1,0 +1,73 @@
+"""A small client for a node's HTTP API, used by the CLI (which never opens the store itself).
+
+Retries what is worth retrying, server busy (429/503, honouring Retry-After) and connection
+failures, with growing delays; anything else is an answer to show the user.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from timberyard.core.errors import TimberyardError
+
+RETRYABLE_STATUS = {429, 502, 503, 504}
+
+
+class ClientError(TimberyardError):
+    code = "ClientError"
+
+
+class NodeClient:
+    def __init__(self, base_url: str, key: str, *, timeout: float = 60, max_attempts: int = 8) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.retries = 0
+        self._http = httpx.Client(base_url=self.base_url, auth=(key, ""), timeout=timeout)
+
+    def request(self, method: str, path: str, *, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> httpx.Response:
+        delay = 0.5
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt == self.max_attempts:
+                    raise ClientError(f"cannot reach {self.base_url}: {exc}; is `timberyard serve` running?") from None
+                wait = delay
+            else:
+                if response.status_code not in RETRYABLE_STATUS or attempt == self.max_attempts:
+                    return _checked(response)
+                wait = _retry_after(response, delay)
+            self.retries += 1
+            sleep(wait)
+            delay = min(delay * 2, 30)
+        raise AssertionError("the loop returns or raises")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> NodeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _retry_after(response: httpx.Response, default: float) -> float:
+    try:
+        return max(float(response.headers.get("retry-after", default)), 0.1)
+    except ValueError:
+        return default
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.is_success:
+        return response
+    try:
+        message = response.json().get("error") or response.text
+    except ValueError:
+        message = response.text
+    raise ClientError(f"the server answered {response.status_code}: {message}")

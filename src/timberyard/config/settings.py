@@ -1,0 +1,97 @@
+"""Node settings: defaults, overridden by a TOML file, then TIMBERYARD_* variables, then flags.
+
+Every field here is a documented option (README, "Configuration"); tests/unit/test_docs.py
+fails when one is not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from timberyard.core.errors import ConfigError
+
+ENV_PREFIX = "TIMBERYARD_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./timberyard-data")
+    http_host: str = "127.0.0.1"
+    http_port: int = 7080
+    store_url: str = ""
+    metadata_url: str = ""
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_decompressed_bytes: int = 100 * 1024 * 1024
+    max_line_bytes: int = 32 * 1024
+    max_timestamp_skew_s: int = 24 * 3600
+    wal_max_bytes: int = 1024 * 1024 * 1024
+    wal_segment_bytes: int = 64 * 1024 * 1024
+    batch_max_lines: int = 200_000
+    batch_max_wait_ms: int = 1000
+    retention_days: int = 30
+    log_level: str = "info"
+    log_format: str = "json"
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"chdb://{(self.data_dir / 'store').resolve()}"
+
+    @property
+    def resolved_metadata_url(self) -> str:
+        return self.metadata_url or f"sqlite:///{(self.data_dir / 'metadata.sqlite3').resolve()}"
+
+    @property
+    def wal_dir(self) -> Path:
+        return self.data_dir / "wal"
+
+
+def option_names() -> list[str]:
+    return [f.name for f in fields(Settings) if f.name != "extra"]
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from (lowest to highest) defaults, a TOML file, the environment, flags."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values.update(tomllib.loads(Path(config_file).read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+    for name in option_names():
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(option_names()))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(option_names())}")
+    return Settings(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not a number")
+            return int(value)
+        if kind == "Path":
+            return Path(value).expanduser()
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name} must be {kind}, got {value!r}") from exc
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,33 @@
+"""The shape of a stored log line, shared by ingest (which builds it) and the store (which keeps it).
+
+Batches travel as Arrow record batches with `LOG_SCHEMA`: columnar from the moment a request is
+decoded, so no layer below ingest does per-line Python work.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("ms", tz="UTC")
+STRING_MAP = pa.map_(pa.string(), pa.string())
+
+LOG_SCHEMA = pa.schema(
+    [
+        ("account", pa.string()),
+        ("ts", TIMESTAMP),
+        ("received", TIMESTAMP),
+        ("id", pa.uint64()),
+        ("host", pa.string()),
+        ("app", pa.string()),
+        ("level", pa.string()),
+        ("env", pa.string()),
+        ("file", pa.string()),
+        ("ip", pa.string()),
+        ("mac", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("line", pa.string()),
+        ("meta", pa.string()),
+        ("labels", STRING_MAP),
+        ("annotations", STRING_MAP),
+    ]
+)

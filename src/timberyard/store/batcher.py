@@ -1,0 +1,152 @@
+"""Moves durable write-ahead-log records into the store in large batches.
+
+Stores want few, large inserts; clients send many small requests. The batcher collects
+records until it has `max_lines` lines or the oldest has waited `max_wait_s`, then inserts them
+as one Arrow table with a dedup token derived from the seq range. The range is written to the
+checkpoint before the insert, so a crash mid-insert is repaired at start-up by re-sending the
+same range with the same token: the store keeps one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from timberyard.core.metrics import Metrics
+from timberyard.store.base import Store
+from timberyard.store.wal import WalRecord, WriteAheadLog
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS_S = (0.5, 1, 2, 5, 10, 30)
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    seq: int
+    table: pa.Table
+    since: float
+
+
+def decode_payload(payload: bytes | memoryview) -> pa.Table:
+    """A WAL record's payload is one Arrow IPC stream; reading it is zero-copy."""
+    return pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
+
+
+class Batcher:
+    def __init__(self, store: Store, wal: WriteAheadLog, metrics: Metrics, *, max_lines: int, max_wait_s: float) -> None:
+        self.store = store
+        self.wal = wal
+        self.metrics = metrics
+        self.max_lines = max_lines
+        self.max_wait_s = max_wait_s
+        self._queue: deque[PendingBatch] = deque()
+        self._queued_lines = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, records: list[WalRecord]) -> None:
+        """Called by the WAL flusher once records are durable (and at start-up for replay)."""
+        now = time.monotonic()
+        batches = [PendingBatch(r.seq, decode_payload(r.payload), now) for r in records]
+        with self._cond:
+            self._queue.extend(batches)
+            self._queued_lines += sum(b.table.num_rows for b in batches)
+            self._cond.notify()
+
+    def recover(self) -> None:
+        """Re-send the batch that was being inserted when the node last stopped, if any."""
+        inflight = self.wal.checkpoint.inflight
+        if inflight is None:
+            return
+        first, last = inflight
+        with self._cond:
+            chunk = [b for b in self._queue if first <= b.seq <= last]
+        if chunk:
+            log.info("re-sending the batch interrupted by the last stop", extra={"first": first, "last": last})
+            if not self._insert(chunk, first, last):
+                return
+        with self._cond:
+            while self._queue and self._queue[0].seq <= last:
+                self._queued_lines -= self._queue.popleft().table.num_rows
+        self.wal.mark_committed(max(last, self.wal.checkpoint.committed))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Insert everything queued, then stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def queued_lines(self) -> int:
+        return self._queued_lines
+
+    def _run(self) -> None:
+        while True:
+            chunk = self._next_chunk()
+            if not chunk:
+                return
+            first, last = chunk[0].seq, chunk[-1].seq
+            self.wal.mark_inflight(first, last)
+            if not self._insert(chunk, first, last):
+                return
+            self.wal.mark_committed(last)
+
+    def _next_chunk(self) -> list[PendingBatch]:
+        with self._cond:
+            while True:
+                if self._queue and (
+                    self._stopping
+                    or self._queued_lines >= self.max_lines
+                    or time.monotonic() - self._queue[0].since >= self.max_wait_s
+                ):
+                    break
+                if self._stopping:
+                    return []
+                timeout = self.max_wait_s - (time.monotonic() - self._queue[0].since) if self._queue else None
+                self._cond.wait(timeout)
+            chunk: list[PendingBatch] = []
+            lines = 0
+            while self._queue and (not chunk or lines + self._queue[0].table.num_rows <= self.max_lines):
+                batch = self._queue.popleft()
+                chunk.append(batch)
+                lines += batch.table.num_rows
+            self._queued_lines -= lines
+            return chunk
+
+    def _insert(self, chunk: list[PendingBatch], first: int, last: int) -> bool:
+        """Insert until it works; retries reuse the dedup token. A batch is never dropped: if
+        the node is stopping while the store fails, it stays in the WAL for the next start."""
+        table = pa.concat_tables([b.table for b in chunk])
+        token = self.wal.dedup_token(first, last)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                self.store.insert(table, token)
+            except Exception as exc:  # the store's errors are many and all retryable here
+                self.metrics.inc("timberyard_store_insert_errors_total")
+                if self._stopping:
+                    log.error("store insert failed while stopping; the batch stays in the wal: %s", exc)
+                    return False
+                delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
+                attempt += 1
+                log.error("store insert failed; retrying in %ss: %s", delay, exc, extra={"first": first, "last": last})
+                time.sleep(delay)
+                continue
+            self.metrics.inc("timberyard_store_lines_total", table.num_rows)
+            self.metrics.inc("timberyard_store_batches_total")
+            self.metrics.observe_seconds("timberyard_store_insert_seconds", time.perf_counter() - started)
+            return True

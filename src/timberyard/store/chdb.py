@@ -1,0 +1,76 @@
+"""The embedded backend: ClickHouse in-process through chDB, data in a local directory.
+
+Calls release the GIL inside chDB, so the node runs them in worker threads while the event
+loop keeps serving requests. chDB runs one query per session at a time anyway, and a query that
+waits for another inside chDB can hold the GIL that an insert reading Arrow data through
+`Python()` needs: a deadlock. So calls queue on a Python lock instead, which releases the GIL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+from chdb import session
+
+from timberyard.core.errors import TimberyardError
+from timberyard.store import schema
+from timberyard.store.base import StoreStats
+from timberyard.store.params import encode_params
+
+
+class StoreError(TimberyardError):
+    code = "StoreError"
+
+
+class ChdbStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.url = f"chdb://{self.path}"
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._session = session.Session(str(self.path))
+        self._lock = threading.Lock()
+        # Row values come back as JSON numbers, not the quoted strings ClickHouse uses for 64-bit ints.
+        self._run("SET output_format_json_quote_64bit_integers = 0")
+
+    def create_schema(self) -> None:
+        self._run(schema.CREATE_DATABASE)
+        self._run(schema.CREATE_LOG_TABLE)
+
+    def insert(self, table: pa.Table, dedup_token: str) -> None:
+        rows = table  # noqa: F841 -- read by name by chDB's Python() table function below
+        self._run(
+            f"INSERT INTO {schema.LOG_TABLE} ({schema.INSERT_COLUMNS}) "
+            "SETTINGS insert_deduplicate = 1, insert_deduplication_token = {token:String} "
+            + schema.insert_select("Python(rows)"),
+            {"token": dedup_token},
+        )
+
+    def select(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        payload = self._run(sql + " FORMAT JSONEachRow", params)
+        return [orjson.loads(row) for row in payload.splitlines()]
+
+    def stats(self) -> StoreStats:
+        rows = self.select(
+            "SELECT sum(rows) AS lines, sum(data_compressed_bytes) AS data, "
+            "sum(secondary_indices_compressed_bytes) AS idx, sum(bytes_on_disk) AS disk "
+            "FROM system.parts WHERE active AND database = {db:String} AND table = 'logs'",
+            {"db": schema.DATABASE},
+        )
+        row = rows[0]
+        return StoreStats(int(row["lines"]), int(row["data"]), int(row["idx"]), int(row["disk"]))
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None = None) -> bytes:
+        try:
+            with self._lock:
+                result = self._session.query(sql, "JSONEachRow", params=encode_params(params or {}))
+        except Exception as exc:  # chDB raises plain RuntimeError with ClickHouse's message
+            raise StoreError(f"store query failed: {exc}") from exc
+        return result.bytes()

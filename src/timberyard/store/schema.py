@@ -1,0 +1,73 @@
+"""ClickHouse DDL for the log table: the same SQL on chDB and on a ClickHouse server.
+
+`ORDER BY (account, ts)` keeps each tenant's lines together and time-sorted, daily partitions
+make retention a cheap partition drop, and the `text` index on the line answers term searches
+without scanning.
+"""
+
+from __future__ import annotations
+
+from timberyard.parse.levels import CANONICAL, LEVEL_PATTERN, SCAN_CHARS
+
+DATABASE = "timberyard"
+LOG_TABLE = f"{DATABASE}.logs"
+
+# Insert deduplication keeps the tokens of this many recent blocks; a write-ahead-log replay
+# after a crash re-sends at most a few batches, far fewer than this.
+DEDUPLICATION_WINDOW = 10_000
+
+CREATE_DATABASE = f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
+
+CREATE_LOG_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {LOG_TABLE}
+(
+    account LowCardinality(String),
+    ts DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+    received DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+    id UInt64 CODEC(Delta, ZSTD(1)),
+    host LowCardinality(String),
+    app LowCardinality(String),
+    level LowCardinality(String),
+    env LowCardinality(String),
+    file LowCardinality(String),
+    ip LowCardinality(String),
+    mac LowCardinality(String),
+    tags Array(LowCardinality(String)),
+    line String CODEC(ZSTD(3)),
+    meta String CODEC(ZSTD(3)),
+    labels Map(LowCardinality(String), String),
+    annotations Map(LowCardinality(String), String),
+    INDEX line_text line TYPE text(tokenizer = splitByNonAlpha) GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY toDate(ts)
+ORDER BY (account, ts)
+SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}
+"""
+
+INSERT_COLUMNS = (
+    "account, ts, received, id, host, app, level, env, file, ip, mac, tags, line, meta, labels, annotations"
+)
+
+
+def insert_select(source: str) -> str:
+    """`INSERT ... SELECT` from an Arrow source, detecting the level of lines sent without one.
+
+    The detection runs here, vectorised, rather than per line in Python (see parse.levels).
+    """
+    aliases = list(CANONICAL)
+    canonical = [CANONICAL[a] for a in aliases]
+    detected = (
+        f"transform(upper(extract(substring(line, 1, {SCAN_CHARS}), {_quote(LEVEL_PATTERN)})), "
+        f"{_array(aliases)}, {_array(canonical)}, '')"
+    )
+    select = INSERT_COLUMNS.replace("level,", f"if(level != '', level, {detected}) AS level,")
+    return f"SELECT {select} FROM {source}"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _array(items: list[str]) -> str:
+    return "[" + ", ".join(_quote(item) for item in items) + "]"

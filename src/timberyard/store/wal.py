@@ -1,0 +1,309 @@
+"""The write-ahead log: where an accepted batch becomes durable before the client hears "ok".
+
+Records are appended to segment files and fsync'd by one flusher thread; every request waiting
+at that moment shares the fsync (group commit). The batcher moves records into the store and
+then advances a checkpoint, after which whole segments below it are deleted. After a crash,
+`open()` returns the records past the checkpoint, so nothing acknowledged is lost; a torn record
+at the tail (a write cut short by kill -9) was never acknowledged and is cut off.
+
+Record frame: magic u32 | seq u64 | length u32 | crc32(seq, payload) u32 | payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import struct
+import threading
+import uuid
+import zlib
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from timberyard.core.errors import Overloaded
+
+log = logging.getLogger(__name__)
+
+MAGIC = 0x5459574C  # "TYWL"
+FRAME = struct.Struct("<IQII")
+SEGMENT_SUFFIX = ".wal"
+CHECKPOINT_NAME = "checkpoint.json"
+
+
+@dataclass(frozen=True)
+class WalRecord:
+    seq: int
+    payload: bytes | memoryview
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """`committed`: every record up to it is in the store. `inflight`: the seq range being
+    inserted, re-sent with the same dedup token after a crash."""
+
+    epoch: str
+    committed: int = 0
+    inflight: tuple[int, int] | None = None
+
+
+class WriteAheadLog:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        segment_bytes: int,
+        max_pending_bytes: int,
+        on_durable: Callable[[list[WalRecord]], None],
+    ) -> None:
+        self.directory = Path(directory)
+        self.segment_bytes = segment_bytes
+        self.max_pending_bytes = max_pending_bytes
+        self._on_durable = on_durable
+        self._lock = threading.Condition()
+        self._queue: list[tuple[WalRecord, Future[int]]] = []
+        self._pending: deque[tuple[int, int]] = deque()  # (seq, bytes) not yet committed to the store
+        self.pending_bytes = 0
+        self.fsyncs = 0
+        self._next_seq = 1
+        self._segment_fd = -1
+        self._segment_size = 0
+        self._segments: list[tuple[int, Path]] = []  # (first seq, path), oldest first
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self.checkpoint = Checkpoint(epoch=uuid.uuid4().hex)
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def open(self) -> list[WalRecord]:
+        """Read the log and return the records not yet committed to the store, oldest first."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.checkpoint = self._read_checkpoint()
+        replay: list[WalRecord] = []
+        last_seq = self.checkpoint.committed
+        paths = sorted(self.directory.glob("*" + SEGMENT_SUFFIX))
+        for index, path in enumerate(paths):
+            records, good_bytes = _read_segment(path)
+            if good_bytes < path.stat().st_size:
+                where = "tail" if index == len(paths) - 1 else "middle"
+                log.warning(
+                    "wal segment has a torn or corrupt %s; cutting it off",
+                    where,
+                    extra={"segment": str(path), "kept_bytes": good_bytes, "size": path.stat().st_size},
+                )
+                with open(path, "r+b") as handle:
+                    handle.truncate(good_bytes)
+            self._segments.append((int(path.stem), path))
+            for record in records:
+                last_seq = max(last_seq, record.seq)
+                if record.seq > self.checkpoint.committed:
+                    replay.append(record)
+                    self._track_pending(record.seq, len(record.payload))
+        self._next_seq = last_seq + 1
+        self._write_checkpoint(self.checkpoint)
+        self._drop_committed_segments()
+        return replay
+
+    def start(self) -> None:
+        self._open_segment()
+        self._thread = threading.Thread(target=self._flush_loop, name="wal-flusher", daemon=True)
+        self._thread.start()
+
+    # -- appending ----------------------------------------------------------------------------
+
+    def submit(self, payload: bytes | memoryview) -> Future[int]:
+        """Queue a record; the future resolves to its seq once it is on disk."""
+        future: Future[int] = Future()
+        with self._lock:
+            if self._closing:
+                raise Overloaded("the node is shutting down; retry against another node or later", retry_after=5)
+            if self.pending_bytes + len(payload) > self.max_pending_bytes:
+                raise Overloaded(
+                    "ingestion is ahead of the store: the write-ahead log is full "
+                    f"({self.pending_bytes} of {self.max_pending_bytes} bytes pending); retry shortly",
+                    retry_after=2,
+                )
+            record = WalRecord(self._next_seq, payload)
+            self._next_seq += 1
+            self._track_pending(record.seq, len(payload))
+            self._queue.append((record, future))
+            self._lock.notify()
+        return future
+
+    async def append(self, payload: bytes | memoryview) -> int:
+        return await asyncio.wrap_future(self.submit(payload))
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def mark_inflight(self, first: int, last: int) -> None:
+        self._write_checkpoint(Checkpoint(self.checkpoint.epoch, self.checkpoint.committed, (first, last)))
+
+    def mark_committed(self, last: int) -> None:
+        """Everything up to `last` is in the store: free its budget and delete finished segments."""
+        self._write_checkpoint(Checkpoint(self.checkpoint.epoch, last, None))
+        with self._lock:
+            while self._pending and self._pending[0][0] <= last:
+                self.pending_bytes -= self._pending.popleft()[1]
+        self._drop_committed_segments()
+
+    def dedup_token(self, first: int, last: int) -> str:
+        return f"{self.checkpoint.epoch}:{first}-{last}"
+
+    def close(self) -> None:
+        """Stop accepting, flush what is queued, stop the flusher."""
+        with self._lock:
+            self._closing = True
+            self._lock.notify()
+        if self._thread is not None:
+            self._thread.join()
+        if self._segment_fd >= 0:
+            os.close(self._segment_fd)
+            self._segment_fd = -1
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _track_pending(self, seq: int, size: int) -> None:
+        self._pending.append((seq, size))
+        self.pending_bytes += size
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closing:
+                    self._lock.wait()
+                batch, self._queue = self._queue, []
+                if not batch and self._closing:
+                    return
+            self._flush(batch)
+
+    def _flush(self, batch: list[tuple[WalRecord, Future[int]]]) -> None:
+        start_size = self._segment_size
+        try:
+            if self._segment_size >= self.segment_bytes:
+                self._rotate(batch[0][0].seq)
+                start_size = 0
+            buffers: list[bytes | memoryview] = []
+            for record, _ in batch:
+                crc = zlib.crc32(record.payload, zlib.crc32(record.seq.to_bytes(8, "little")))
+                buffers.append(FRAME.pack(MAGIC, record.seq, len(record.payload), crc))
+                buffers.append(record.payload)
+            _write_all(self._segment_fd, buffers)
+            os.fdatasync(self._segment_fd)
+            self._segment_size += sum(len(b) for b in buffers)
+            self.fsyncs += 1
+        except OSError as exc:
+            log.error("wal write failed: %s", exc)
+            self._undo_partial_write(start_size, batch)
+            error = Overloaded(f"the write-ahead log could not be written ({exc.strerror}); retry later", retry_after=5)
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        self._on_durable([record for record, _ in batch])
+        for record, future in batch:
+            future.set_result(record.seq)
+
+    def _undo_partial_write(self, size: int, batch: list[tuple[WalRecord, Future[int]]]) -> None:
+        failed = {record.seq for record, _ in batch}
+        with self._lock:
+            kept = [(seq, n) for seq, n in self._pending if seq not in failed]
+            self._pending = deque(kept)
+            self.pending_bytes = sum(n for _, n in kept)
+        try:
+            os.ftruncate(self._segment_fd, size)
+            self._segment_size = size
+        except OSError as exc:
+            log.error("could not cut a failed wal write off: %s", exc)
+
+    def _open_segment(self) -> None:
+        if self._segments:
+            first, path = self._segments[-1]
+        else:
+            first = self._next_seq
+            path = self.directory / f"{first:020d}{SEGMENT_SUFFIX}"
+            self._segments.append((first, path))
+        self._segment_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._segment_size = os.fstat(self._segment_fd).st_size
+        _fsync_dir(self.directory)
+
+    def _rotate(self, first_seq: int) -> None:
+        os.close(self._segment_fd)
+        path = self.directory / f"{first_seq:020d}{SEGMENT_SUFFIX}"
+        with self._lock:
+            self._segments.append((first_seq, path))
+        self._segment_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._segment_size = 0
+        _fsync_dir(self.directory)
+
+    def _drop_committed_segments(self) -> None:
+        """Delete every segment, except the one being written, whose records are all committed."""
+        with self._lock:
+            removable = []
+            while len(self._segments) > 1 and self._segments[1][0] - 1 <= self.checkpoint.committed:
+                removable.append(self._segments.pop(0)[1])
+        for path in removable:
+            path.unlink(missing_ok=True)
+
+    def _read_checkpoint(self) -> Checkpoint:
+        path = self.directory / CHECKPOINT_NAME
+        if not path.exists():
+            return Checkpoint(epoch=uuid.uuid4().hex)
+        data = orjson.loads(path.read_bytes())
+        inflight = tuple(data["inflight"]) if data.get("inflight") else None
+        return Checkpoint(data["epoch"], int(data["committed"]), inflight)  # type: ignore[arg-type]
+
+    def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
+        path = self.directory / CHECKPOINT_NAME
+        temp = path.with_suffix(".tmp")
+        body = {"epoch": checkpoint.epoch, "committed": checkpoint.committed, "inflight": checkpoint.inflight}
+        with open(temp, "wb") as handle:
+            handle.write(orjson.dumps(body))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        _fsync_dir(self.directory)
+        self.checkpoint = checkpoint
+
+
+def _read_segment(path: Path) -> tuple[list[WalRecord], int]:
+    """Parse a segment; return its intact records and the length of the intact prefix."""
+    data = path.read_bytes()
+    view = memoryview(data)
+    records: list[WalRecord] = []
+    offset = 0
+    while offset + FRAME.size <= len(data):
+        magic, seq, length, crc = FRAME.unpack_from(data, offset)
+        end = offset + FRAME.size + length
+        if magic != MAGIC or end > len(data):
+            break
+        payload = view[offset + FRAME.size : end]
+        if zlib.crc32(payload, zlib.crc32(seq.to_bytes(8, "little"))) != crc:
+            break
+        records.append(WalRecord(seq, payload))
+        offset = end
+    return records, offset
+
+
+def _write_all(fd: int, buffers: list[bytes | memoryview]) -> None:
+    pending = [memoryview(b) for b in buffers]
+    max_iov = os.sysconf("SC_IOV_MAX")
+    while pending:
+        written = os.writev(fd, pending[:max_iov])
+        while written and pending:
+            if written >= len(pending[0]):
+                written -= len(pending.pop(0))
+            else:
+                pending[0] = pending[0][written:]
+                written = 0
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,76 @@
+"""POST /logs/ingest and /logs/agent: LogDNA's ingestion API.
+
+The official LogDNA libraries work unchanged against these routes. The 200 is sent only once
+the lines are fsync'd in the write-ahead log.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from timberyard.core.errors import BadRequest
+from timberyard.ingest.logdna import decode_lines
+from timberyard.web.body import read_body
+from timberyard.web.credentials import ingestion_key
+
+
+async def ingest(request: Request) -> JSONResponse:
+    node = request.app.state.node
+    try:
+        key = ingestion_key(request)
+        params = request.query_params
+        hostname = params.get("hostname", "").strip()
+        if not hostname:
+            raise BadRequest("Missing param hostname.")
+        body = await read_body(
+            request,
+            max_bytes=node.settings.max_body_bytes,
+            max_decompressed_bytes=node.settings.max_decompressed_bytes,
+        )
+        lines = decode_lines(body)
+        accepted = await node.pipeline.accept_logdna(
+            lines,
+            account=key.account_id,
+            hostname=hostname,
+            ip=params.get("ip", ""),
+            mac=params.get("mac", ""),
+            tags=_query_tags(params.getlist("tags")),
+            client_now_ms=_client_now(params.get("now")),
+        )
+    except Exception as exc:
+        node.metrics.inc("timberyard_ingest_rejected_total", reason=getattr(exc, "code", "InternalError"))
+        raise
+    node.metrics.inc("timberyard_ingest_requests_total")
+    node.metrics.inc("timberyard_ingest_bytes_total", len(body))
+    response: dict[str, object] = {"status": "ok", "batchID": accepted.batch_id}
+    if accepted.problems.samples:
+        response["warnings"] = accepted.problems.samples
+    return JSONResponse(response)
+
+
+def _query_tags(values: list[str]) -> tuple[str, ...]:
+    """`tags` may be comma-separated, repeated, or both; order kept, duplicates dropped."""
+    tags: dict[str, None] = {}
+    for value in values:
+        for tag in value.split(","):
+            if tag.strip():
+                tags[tag.strip()] = None
+    return tuple(tags)
+
+
+def _client_now(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        now = int(float(value))
+    except ValueError:
+        raise BadRequest(f"now must be the client's epoch time in ms, got {value[:40]!r}") from None
+    return now * 1000 if now < 100_000_000_000 else now
+
+
+routes = [
+    Route("/logs/ingest", ingest, methods=["POST"]),
+    Route("/logs/agent", ingest, methods=["POST"]),
+]

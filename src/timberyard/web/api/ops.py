@@ -1,0 +1,37 @@
+"""Operational endpoints: liveness, readiness, and Prometheus metrics.
+
+/healthz and /readyz answer without credentials (load balancers and orchestrators probe them)
+and reveal nothing but up/ready; /metrics needs a service key.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from timberyard import __version__
+from timberyard.web.credentials import service_key
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    node = request.app.state.node
+    if not node.ready:
+        return JSONResponse({"status": "starting", "code": "NotReady", "error": "the node is starting"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def metrics(request: Request) -> PlainTextResponse:
+    service_key(request)
+    return PlainTextResponse(request.app.state.node.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

@@ -1,0 +1,46 @@
+"""Reading a request body within limits: the wire size and the decompressed size are capped,
+so a small gzip bomb cannot make the node allocate gigabytes."""
+
+from __future__ import annotations
+
+import zlib
+
+from starlette.requests import Request
+
+from timberyard.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+# zlib's wbits: 16+15 reads gzip, 15 reads zlib-wrapped deflate.
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+async def read_body(request: Request, *, max_bytes: int, max_decompressed_bytes: int) -> bytes:
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in _WBITS and encoding != "identity":
+        raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}: send identity, gzip or deflate")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if encoding == "identity":
+        return body
+    return _decompress(body, _WBITS[encoding], max_decompressed_bytes)
+
+
+def _decompress(body: bytes, wbits: int, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"the body is not valid compressed data: {exc}") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"the body decompresses to more than the {limit}-byte limit")
+    if not inflater.eof:
+        raise BadRequest("the compressed body is truncated")
+    return data
