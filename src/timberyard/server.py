@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -123,7 +125,15 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         timeout_graceful_shutdown=30,
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; these handlers
+    # turn that into a clean exit (status 0) instead of death by signal or a KeyboardInterrupt.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_cleanly)
     try:
         uvicorn.Server(config).run()
     finally:
         node.stop()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    sys.exit(0)

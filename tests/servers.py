@@ -1,0 +1,133 @@
+"""Real servers on loopback for integration tests: `timberyard init` + `timberyard serve` as child processes.
+
+Each server gets its own data directory and port and is driven over HTTP like a user would.
+The process's log goes to `<data_dir>/server.log` and is printed when a start fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+TIMBERYARD = [sys.executable, "-m", "timberyard"]
+START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    result = subprocess.run([*TIMBERYARD, *args], capture_output=True, env={**os.environ, **(env or {})}, input=input, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"timberyard {' '.join(args)} failed ({result.returncode}): {result.stderr.decode()[-2000:]}")
+    return result
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ingestion_key(self) -> str:
+        return self.credentials["ingestion_key"]
+
+    @property
+    def service_key(self) -> str:
+        return self.credentials["service_key"]
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def init(self) -> None:
+        created = run_cli("init", "--data-dir", str(self.data_dir), "--json")
+        self.credentials = json.loads(created.stdout)
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready after {START_TIMEOUT_S}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=60)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    # -- HTTP helpers ---------------------------------------------------------------------------
+
+    def ingest(self, lines: list[dict[str, Any]] | None = None, *, key: str | None = None, params: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        params = {"hostname": "test-host", **(params or {})}
+        if lines is not None:
+            kwargs.setdefault("content", orjson.dumps({"lines": lines}))
+        return httpx.post(self.url + "/logs/ingest", params=params, auth=(key or self.ingestion_key, ""), timeout=30, **kwargs)
+
+    def export(self, key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        query = {"from": 0, "to": 9_999_999_999_999, "size": 10_000, **params}
+        response = httpx.get(self.url + "/v1/export", params=query, auth=(key or self.service_key, ""), timeout=30)
+        assert response.status_code == 200, response.text
+        return [orjson.loads(line) for line in response.content.splitlines()]
+
+    def metric(self, name: str) -> float:
+        text = httpx.get(self.url + "/metrics", auth=(self.service_key, ""), timeout=10).text
+        match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    def wait_stored(self, count: float, timeout: float = 30) -> None:
+        """Block until the store holds `count` lines inserted since this process started."""
+        deadline = time.monotonic() + timeout
+        while self.metric("timberyard_store_lines_total") < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"store has {self.metric('timberyard_store_lines_total')} lines, expected {count}")
+            time.sleep(0.05)
+
+
+def start_server(data_dir: Path, **env: str) -> Server:
+    server = Server(data_dir, env={"TIMBERYARD_BATCH_MAX_WAIT_MS": "100", **env})
+    server.init()
+    server.start()
+    return server
