@@ -82,7 +82,7 @@ def serve(data_dir: Path | None, config: Path | None, http: str | None, log_leve
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
         if not meta.is_initialised():
-            _print_first_start(meta.initialise().to_json_dict(), settings)
+            _print_first_start(meta.initialise(retention_days=settings.retention_days).to_json_dict(), settings)
     finally:
         meta.close()
     run(settings)
@@ -124,7 +124,9 @@ def init(data_dir: Path | None, account_name: str, owner_email: str, as_json: bo
     settings = _settings(data_dir, None)
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
-        created = meta.initialise(account_name=account_name, owner_email=owner_email).to_json_dict()
+        created = meta.initialise(
+            account_name=account_name, owner_email=owner_email, retention_days=settings.retention_days
+        ).to_json_dict()
     finally:
         meta.close()
     if as_json:
@@ -153,7 +155,7 @@ def accounts_create(data_dir: Path | None, name: str, as_json: bool) -> None:
     settings = _settings(data_dir, None)
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
-        created = meta.create_account_with_keys(name).to_json_dict()
+        created = meta.create_account_with_keys(name, settings.retention_days).to_json_dict()
     finally:
         meta.close()
     click.echo(json.dumps(created) if as_json else "\n".join(f"{k}: {v}" for k, v in created.items()))

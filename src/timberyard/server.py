@@ -69,7 +69,7 @@ class Node:
         self.batcher.recover()
         self.batcher.start()
         self.wal.start()
-        self.pipeline = IngestPipeline(settings, self.wal, self.metrics)
+        self.pipeline = IngestPipeline(settings, self.wal, self.metrics, self.meta)
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)

@@ -25,9 +25,14 @@ LOG_SCHEMA = pa.schema(
         ("ip", pa.string()),
         ("mac", pa.string()),
         ("tags", pa.list_(pa.string())),
+        ("k8s_namespace", pa.string()),
+        ("k8s_pod", pa.string()),
+        ("k8s_container", pa.string()),
+        ("k8s_node", pa.string()),
         ("line", pa.string()),
         ("meta", pa.string()),
         ("labels", STRING_MAP),
         ("annotations", STRING_MAP),
+        ("retention_days", pa.uint16()),
     ]
 )

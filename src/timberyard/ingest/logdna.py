@@ -9,6 +9,7 @@ size limit. Levels of lines sent without one are detected by the store, vectoris
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import msgspec
@@ -50,6 +51,12 @@ class IngestBody(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(IngestBody)
 
+K8S_LOG_DIR = "/var/log/containers/"
+_K8S_FILE = re.compile(
+    r"/var/log/containers/(?P<pod>[^_/]+)_(?P<namespace>[^_/]+)_(?P<container>[^/]+)-[0-9a-f]{64}\.log$"
+)
+NOT_K8S = ("", "", "", "")
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -63,6 +70,7 @@ class RequestContext:
     mac: str = ""
     tags: tuple[str, ...] = ()
     client_now_ms: int | None = None
+    retention_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -101,23 +109,31 @@ def build_batch(lines: list[LineIn], ctx: RequestContext, limits: Limits) -> tup
     problems = Problems()
     count = len(lines)
     texts = _truncate_long_lines([item.line for item in lines], limits.max_line_bytes, problems)
+    hosts = [item.hostname or item.host or ctx.hostname for item in lines]
+    files = [item.file or "" for item in lines]
+    k8s = [_k8s_origin(file, host) if file.startswith(K8S_LOG_DIR) else NOT_K8S for file, host in zip(files, hosts)]
     columns = {
         "account": pa.repeat(ctx.account, count),
         "ts": _timestamps(lines, ctx, limits, problems),
         "received": pa.repeat(pa.scalar(ctx.received_ms, TIMESTAMP), count),
         "id": pa.array(range(ctx.first_id, ctx.first_id + count), pa.uint64()),
-        "host": [item.hostname or item.host or ctx.hostname for item in lines],
+        "host": hosts,
         "app": [item.app or "" for item in lines],
         "level": [_level(item.level) if item.level else "" for item in lines],
         "env": [item.env or "" for item in lines],
-        "file": [item.file or "" for item in lines],
+        "file": files,
         "ip": pa.repeat(ctx.ip, count),
         "mac": pa.repeat(ctx.mac, count),
         "tags": [_tags(item.tags, ctx.tags) if item.tags else ctx.tags for item in lines],
+        "k8s_namespace": [origin[0] for origin in k8s],
+        "k8s_pod": [origin[1] for origin in k8s],
+        "k8s_container": [origin[2] for origin in k8s],
+        "k8s_node": [origin[3] for origin in k8s],
         "line": texts,
         "meta": [_meta(item.meta, index, problems) if item.meta else "" for index, item in enumerate(lines)],
         "labels": pa.array([_pairs(item.label) for item in lines], STRING_MAP),
         "annotations": pa.array([_pairs(item.annotation) for item in lines], STRING_MAP),
+        "retention_days": pa.repeat(pa.scalar(ctx.retention_days, pa.uint16()), count),
     }
     arrays = [columns[f.name] if isinstance(columns[f.name], pa.Array) else pa.array(columns[f.name], f.type) for f in LOG_SCHEMA]
     arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, LOG_SCHEMA)]
@@ -169,6 +185,15 @@ def _truncate_long_lines(texts: list[str], max_bytes: int, problems: Problems) -
                 problems.truncated += 1
                 problems.note(f"line {index}: {len(encoded)} bytes, over the {max_bytes}-byte limit; truncated")
     return texts
+
+
+def _k8s_origin(file: str, host: str) -> tuple[str, str, str, str]:
+    """Namespace, pod, container and node of a container log file, from the kubelet's naming:
+    /var/log/containers/<pod>_<namespace>_<container>-<64 hex container id>.log."""
+    match = _K8S_FILE.match(file)
+    if not match:
+        return NOT_K8S
+    return match["namespace"], match["pod"], match["container"], host
 
 
 def _tags(line_tags: str | list[str], request_tags: tuple[str, ...]) -> list[str]:

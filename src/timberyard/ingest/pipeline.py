@@ -6,6 +6,7 @@ only after the record is fsync'd, which is what lets a source acknowledge its se
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -15,6 +16,7 @@ from timberyard.core.clock import now_ms
 from timberyard.core.metrics import Metrics
 from timberyard.ingest.ids import IdAllocator
 from timberyard.ingest.logdna import Limits, LineIn, Problems, RequestContext, build_batch
+from timberyard.meta.database import MetaDB
 from timberyard.store.wal import WriteAheadLog
 
 
@@ -25,10 +27,16 @@ class Accepted:
     problems: Problems
 
 
+RETENTION_CACHE_S = 60
+
+
 class IngestPipeline:
-    def __init__(self, settings: Settings, wal: WriteAheadLog, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, wal: WriteAheadLog, metrics: Metrics, meta: MetaDB) -> None:
         self.wal = wal
         self.metrics = metrics
+        self.meta = meta
+        self.default_retention_days = settings.retention_days
+        self._retention: dict[str, tuple[int, float]] = {}
         self.ids = IdAllocator()
         self.limits = Limits(
             max_line_bytes=settings.max_line_bytes,
@@ -55,11 +63,22 @@ class IngestPipeline:
             mac=mac,
             tags=tags,
             client_now_ms=client_now_ms,
+            retention_days=self._retention_days(account),
         )
         batch, problems = build_batch(lines, context, self.limits)
         seq = await self.wal.append(_serialise(batch))
         self._count(batch.num_rows, problems)
         return Accepted(batch_id=f"{self.wal.checkpoint.epoch[:8]}-{seq}", lines=batch.num_rows, problems=problems)
+
+    def _retention_days(self, account: str) -> int:
+        """The account's retention, read from metadata at most once a minute per account."""
+        cached = self._retention.get(account)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        info = self.meta.get_account(account)
+        days = info.retention_days if info is not None else self.default_retention_days
+        self._retention[account] = (days, time.monotonic() + RETENTION_CACHE_S)
+        return days
 
     def _count(self, lines: int, problems: Problems) -> None:
         self.metrics.inc("timberyard_ingest_lines_total", lines)

@@ -20,6 +20,8 @@ from timberyard.meta.models import Account
 from timberyard.meta.users import add_user
 
 MAX_NAME_CHARS = 100
+DEFAULT_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 65_535  # the store keeps each row's retention in a UInt16
 
 
 def account_info(row: Account) -> AccountInfo:
@@ -32,11 +34,13 @@ def is_initialised(session: Session) -> bool:
     return bool(session.scalar(select(exists().select_from(Account))))
 
 
-def create_account(session: Session, name: str) -> AccountInfo:
+def create_account(session: Session, name: str, retention_days: int = DEFAULT_RETENTION_DAYS) -> AccountInfo:
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS:
         raise BadRequest(f"account name must have 1 to {MAX_NAME_CHARS} characters", name=name)
-    row = Account(id=uuid.uuid4().hex, name=name)
+    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise BadRequest(f"retention must be 1 to {MAX_RETENTION_DAYS} days, got {retention_days}")
+    row = Account(id=uuid.uuid4().hex, name=name, retention_days=retention_days)
     session.add(row)
     try:
         session.flush()
@@ -55,8 +59,8 @@ def list_accounts(session: Session) -> list[AccountInfo]:
     return [account_info(row) for row in rows]
 
 
-def create_account_with_keys(session: Session, name: str) -> NewAccount:
-    account = create_account(session, name)
+def create_account_with_keys(session: Session, name: str, retention_days: int = DEFAULT_RETENTION_DAYS) -> NewAccount:
+    account = create_account(session, name, retention_days)
     _, ingestion_key = create_key(session, account.id, "ingestion")
     _, service_key = create_key(session, account.id, "service", role="admin")
     return NewAccount(
@@ -73,6 +77,7 @@ def initialise(
     owner_email: str,
     owner_password: str,
     owner_password_hash: str,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> InitResult:
     """Create the first account, its owner and its first keys; Conflict if one exists."""
     if is_initialised(session):
@@ -80,7 +85,7 @@ def initialise(
             "data directory is already initialised; "
             "create further accounts with `timberyard accounts create`"
         )
-    new = create_account_with_keys(session, account_name)
+    new = create_account_with_keys(session, account_name, retention_days)
     add_user(session, new.account_id, owner_email, owner_password_hash, "owner")
     return InitResult(
         account_id=new.account_id,

@@ -73,7 +73,10 @@ class MetaDB:
             return accounts.is_initialised(session)
 
     def initialise(
-        self, account_name: str = "default", owner_email: str = "owner@localhost"
+        self,
+        account_name: str = "default",
+        owner_email: str = "owner@localhost",
+        retention_days: int = accounts.DEFAULT_RETENTION_DAYS,
     ) -> InitResult:
         """Create the first account with an owner and one key of each type.
 
@@ -84,15 +87,15 @@ class MetaDB:
         password = secrets.token_urlsafe(18)
         password_hash = passwords.hash_password(password)
         with self._writing() as session:
-            return accounts.initialise(session, account_name, email, password, password_hash)
+            return accounts.initialise(session, account_name, email, password, password_hash, retention_days)
 
-    def create_account(self, name: str) -> AccountInfo:
+    def create_account(self, name: str, retention_days: int = accounts.DEFAULT_RETENTION_DAYS) -> AccountInfo:
         with self._writing() as session:
-            return accounts.create_account(session, name)
+            return accounts.create_account(session, name, retention_days)
 
-    def create_account_with_keys(self, name: str) -> NewAccount:
+    def create_account_with_keys(self, name: str, retention_days: int = accounts.DEFAULT_RETENTION_DAYS) -> NewAccount:
         with self._writing() as session:
-            return accounts.create_account_with_keys(session, name)
+            return accounts.create_account_with_keys(session, name, retention_days)
 
     def get_account(self, account_id: str) -> AccountInfo | None:
         with self._reading() as session:

@@ -1,8 +1,8 @@
 """ClickHouse DDL for the log table: the same SQL on chDB and on a ClickHouse server.
 
-`ORDER BY (account, ts)` keeps each tenant's lines together and time-sorted, daily partitions
-make retention a cheap partition drop, and the `text` index on the line answers term searches
-without scanning.
+`ORDER BY (account, ts)` keeps each tenant's lines together and time-sorted; daily partitions
+make expiry cheap; each row carries its account's retention at ingest time, which the TTL
+applies; the `text` index on the line answers term searches without scanning.
 """
 
 from __future__ import annotations
@@ -33,20 +33,27 @@ CREATE TABLE IF NOT EXISTS {LOG_TABLE}
     ip LowCardinality(String),
     mac LowCardinality(String),
     tags Array(LowCardinality(String)),
+    k8s_namespace LowCardinality(String),
+    k8s_pod LowCardinality(String),
+    k8s_container LowCardinality(String),
+    k8s_node LowCardinality(String),
     line String CODEC(ZSTD(3)),
     meta String CODEC(ZSTD(3)),
     labels Map(LowCardinality(String), String),
     annotations Map(LowCardinality(String), String),
+    retention_days UInt16,
     INDEX line_text line TYPE text(tokenizer = splitByNonAlpha) GRANULARITY 1
 )
 ENGINE = MergeTree
 PARTITION BY toDate(ts)
 ORDER BY (account, ts)
+TTL toDate(ts) + toIntervalDay(retention_days) DELETE
 SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}
 """
 
 INSERT_COLUMNS = (
-    "account, ts, received, id, host, app, level, env, file, ip, mac, tags, line, meta, labels, annotations"
+    "account, ts, received, id, host, app, level, env, file, ip, mac, tags, "
+    "k8s_namespace, k8s_pod, k8s_container, k8s_node, line, meta, labels, annotations, retention_days"
 )
 
 
