@@ -111,7 +111,6 @@ def build_batch(lines: list[LineIn], ctx: RequestContext, limits: Limits) -> tup
     texts = _truncate_long_lines([item.line for item in lines], limits.max_line_bytes, problems)
     hosts = [item.hostname or item.host or ctx.hostname for item in lines]
     files = [item.file or "" for item in lines]
-    k8s = [_k8s_origin(file, host) if file.startswith(K8S_LOG_DIR) else NOT_K8S for file, host in zip(files, hosts)]
     columns = {
         "account": pa.repeat(ctx.account, count),
         "ts": _timestamps(lines, ctx, limits, problems),
@@ -125,19 +124,36 @@ def build_batch(lines: list[LineIn], ctx: RequestContext, limits: Limits) -> tup
         "ip": pa.repeat(ctx.ip, count),
         "mac": pa.repeat(ctx.mac, count),
         "tags": [_tags(item.tags, ctx.tags) if item.tags else ctx.tags for item in lines],
-        "k8s_namespace": [origin[0] for origin in k8s],
-        "k8s_pod": [origin[1] for origin in k8s],
-        "k8s_container": [origin[2] for origin in k8s],
-        "k8s_node": [origin[3] for origin in k8s],
+        **_k8s_columns(files, hosts),
         "line": texts,
         "meta": [_meta(item.meta, index, problems) if item.meta else "" for index, item in enumerate(lines)],
-        "labels": pa.array([_pairs(item.label) for item in lines], STRING_MAP),
-        "annotations": pa.array([_pairs(item.annotation) for item in lines], STRING_MAP),
+        "labels": _string_maps([item.label for item in lines]),
+        "annotations": _string_maps([item.annotation for item in lines]),
         "retention_days": pa.repeat(pa.scalar(ctx.retention_days, pa.uint16()), count),
     }
-    arrays = [columns[f.name] if isinstance(columns[f.name], pa.Array) else pa.array(columns[f.name], f.type) for f in LOG_SCHEMA]
-    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, LOG_SCHEMA)]
+    arrays = [_as_array(columns[f.name], f.type) for f in LOG_SCHEMA]
     return pa.RecordBatch.from_arrays(arrays, schema=LOG_SCHEMA), problems
+
+
+def _as_array(values: pa.Array | list[object], kind: pa.DataType) -> pa.Array:
+    if not isinstance(values, pa.Array):
+        return pa.array(values, kind)
+    return values if values.type == kind else values.cast(kind)
+
+
+def _k8s_columns(files: list[str], hosts: list[str]) -> dict[str, pa.Array | list[str]]:
+    """Kubernetes origin columns; constant empty columns when no line is a container log."""
+    names = ("k8s_namespace", "k8s_pod", "k8s_container", "k8s_node")
+    if not any(file.startswith(K8S_LOG_DIR) for file in files):
+        return {name: pa.repeat("", len(files)) for name in names}
+    origins = [_k8s_origin(file, host) if file.startswith(K8S_LOG_DIR) else NOT_K8S for file, host in zip(files, hosts)]
+    return {name: [origin[index] for origin in origins] for index, name in enumerate(names)}
+
+
+def _string_maps(mappings: list[dict[str, str] | None]) -> pa.Array:
+    if not any(mappings):
+        return pa.array([[]] * len(mappings), STRING_MAP)
+    return pa.array([list(m.items()) if m else [] for m in mappings], STRING_MAP)
 
 
 def _level(given: str) -> str:
@@ -223,10 +239,6 @@ def _meta(raw: msgspec.Raw, index: int, problems: Problems) -> str:
     if first == b"n":  # null
         return ""
     raise BadRequest(f"meta must be an object or a JSON string - at `$.lines[{index}].meta`")
-
-
-def _pairs(mapping: dict[str, str] | None) -> list[tuple[str, str]]:
-    return list(mapping.items()) if mapping else []
 
 
 def _describe_decode_error(exc: msgspec.DecodeError) -> str:
