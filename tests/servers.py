@@ -68,13 +68,13 @@ class Server:
         self.credentials = json.loads(created.stdout)
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env},
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

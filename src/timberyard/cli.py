@@ -179,7 +179,11 @@ service_key_option = click.option(
 def _client(server: str, key: str) -> Any:
     from timberyard.client import NodeClient
 
-    return NodeClient(server, key, max_attempts=3)
+    return NodeClient(server, key, max_attempts=3, on_retry=_warn)
+
+
+def _warn(message: str) -> None:
+    click.secho(message, fg="yellow", err=True)
 
 
 @keys.command("list")
@@ -194,9 +198,10 @@ def keys_list(server: str, key: str, as_json: bool) -> None:
         click.echo(json.dumps(listed, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("id", "type", "role", "name", "prefix", "created", "last used", "revoked")
+    # The id is never cut: `keys revoke` needs it whole.
+    table = Table(Column("id", no_wrap=True, min_width=12), "type", "role", "name", "prefix", "created", "last used", "revoked")
     for k in listed:
         table.add_row(k["id"], k["type"], k["role"] or "", k["name"] or "", k["prefix"] + "…", k["created_at"], k["last_used_at"] or "never", k["revoked_at"] or "")
     Console().print(table)
@@ -227,7 +232,7 @@ def keys_revoke(server: str, key: str, key_id: str) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False, allow_dash=True))
 @server_option
 @click.option("--key", envvar="TIMBERYARD_INGESTION_KEY", required=True, help="An ingestion key (or TIMBERYARD_INGESTION_KEY).")
 @click.option("--host", "hostname", default=None, help="Host name for the lines. [default: this machine's]")
@@ -253,7 +258,7 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
     sources = list(files) or [Path("-")]
     total = sum(p.stat().st_size for p in sources if str(p) != "-") or None
     sent = 0
-    with NodeClient(server, key) as client, Progress(
+    with NodeClient(server, key, on_retry=_warn) as client, Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
         transient=False, disable=not sys.stderr.isatty(), console=None,
     ) as progress:

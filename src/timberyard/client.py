@@ -1,7 +1,9 @@
 """A small client for a node's HTTP API, used by the CLI (which never opens the store itself).
 
-Retries what is worth retrying, server busy (429/503, honouring Retry-After) and connection
-failures, with growing delays; anything else is an answer to show the user.
+Retries what is worth retrying, with growing delays: a busy server (429/503, honouring
+Retry-After) patiently, an unreachable one a few times only, since that is usually a server that
+is not running; anything else is an answer to show the user. Each retry is reported through
+`on_retry`, so a person sees why a command waits.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import httpx
 from timberyard.core.errors import TimberyardError
 
 RETRYABLE_STATUS = {429, 502, 503, 504}
+UNREACHABLE_ATTEMPTS = 4
 
 
 class ClientError(TimberyardError):
@@ -22,9 +25,18 @@ class ClientError(TimberyardError):
 
 
 class NodeClient:
-    def __init__(self, base_url: str, key: str, *, timeout: float = 60, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        *,
+        timeout: float = 60,
+        max_attempts: int = 8,
+        on_retry: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_attempts = max_attempts
+        self.on_retry = on_retry
         self.retries = 0
         self._http = httpx.Client(base_url=self.base_url, auth=(key, ""), timeout=timeout)
 
@@ -34,13 +46,15 @@ class NodeClient:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                if attempt == self.max_attempts:
+                if attempt >= min(self.max_attempts, UNREACHABLE_ATTEMPTS):
                     raise ClientError(f"cannot reach {self.base_url}: {exc}; is `timberyard serve` running?") from None
                 wait = delay
+                self.on_retry(f"cannot reach {self.base_url} ({exc}); retrying in {wait:g} s")
             else:
                 if response.status_code not in RETRYABLE_STATUS or attempt == self.max_attempts:
                     return _checked(response)
                 wait = _retry_after(response, delay)
+                self.on_retry(f"the server is busy ({response.status_code}); retrying in {wait:g} s")
             self.retries += 1
             sleep(wait)
             delay = min(delay * 2, 30)

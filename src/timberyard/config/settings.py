@@ -80,17 +80,18 @@ def load_settings(
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """Environment values are text; file values must already have the right TOML type."""
     kind = {f.name: f.type for f in fields(Settings)}[name]
-    try:
-        if kind == "int":
-            if isinstance(value, bool):
-                raise ValueError("a boolean is not a number")
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
-        if kind == "Path":
-            return Path(value).expanduser()
-        return str(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name} must be {kind}, got {value!r}") from exc
+    elif kind == "Path" and isinstance(value, str | Path):
+        return Path(value).expanduser()
+    elif isinstance(value, str):
+        return value
+    raise ConfigError(f"setting {name} must be {'a whole number' if kind == 'int' else 'text'}, got {value!r}")
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

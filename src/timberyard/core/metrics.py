@@ -18,6 +18,7 @@ HELP = {
     "timberyard_ingest_bad_timestamps_total": "Lines whose timestamp was unreadable; given the receive time.",
     "timberyard_ingest_clamped_timestamps_total": "Lines whose timestamp was too far from now; given the receive time.",
     "timberyard_ingest_bad_meta_total": "Lines whose meta was a string that is not a JSON object; kept under _unparsed.",
+    "timberyard_ingest_expired_lines_total": "Lines older than their account's retention on arrival (backfills); the store drops them.",
     "timberyard_store_lines_total": "Lines inserted into the store since start.",
     "timberyard_store_batches_total": "Batches inserted into the store since start.",
     "timberyard_store_insert_errors_total": "Failed store inserts (retried).",
@@ -63,7 +64,7 @@ class Metrics:
                 lines.append(f"# HELP {base} {HELP.get(base, base)}")
                 kind = "summary" if base != name else "counter"
                 lines.append(f"# TYPE {base} {kind}")
-            label_text = ",".join(f'{k}="{v}"' for k, v in labels)
+            label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
             lines.append(f"{name}{{{label_text}}} {_number(value)}" if label_text else f"{name} {_number(value)}")
         for name, read in sorted(self._gauges.items()):
             lines.append(f"# HELP {name} {HELP.get(name, name)}")
@@ -74,3 +75,7 @@ class Metrics:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _escape(label_value: str) -> str:
+    return label_value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

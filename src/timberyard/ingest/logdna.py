@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from timberyard.core.errors import BadRequest
 from timberyard.core.records import LOG_SCHEMA, STRING_MAP, TIMESTAMP
 from timberyard.parse.levels import CANONICAL
-from timberyard.parse.timestamps import SECONDS_CUTOFF, parse_timestamp
+from timberyard.parse.timestamps import MAX_MS, SECONDS_CUTOFF, parse_timestamp
 
 
 NO_META = msgspec.Raw(b"")
@@ -87,6 +87,7 @@ class Problems:
     bad_timestamps: int = 0
     clamped_timestamps: int = 0
     bad_meta: int = 0
+    expired: int = 0
     samples: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -99,6 +100,8 @@ def decode_lines(body: bytes) -> list[LineIn]:
         decoded = _DECODER.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequest(_describe_decode_error(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the body is not valid UTF-8: byte {exc.start} ({exc.reason})") from None
     lines = decoded.lines if decoded.lines is not None else decoded.ls
     if lines is None:
         raise BadRequest('the body has no lines: send {"lines": [{"line": "..."}]}')
@@ -166,7 +169,7 @@ def _timestamps(lines: list[LineIn], ctx: RequestContext, limits: Limits, proble
     received = ctx.received_ms
     drift = received - ctx.client_now_ms if ctx.client_now_ms is not None else 0
     raw = [item.timestamp for item in lines]
-    if all(type(value) is int and value >= SECONDS_CUTOFF for value in raw):
+    if all(type(value) is int and SECONDS_CUTOFF <= value < MAX_MS for value in raw):
         millis = pc.add(pa.array(raw, pa.int64()), drift)
     else:
         values = []
@@ -178,13 +181,23 @@ def _timestamps(lines: list[LineIn], ctx: RequestContext, limits: Limits, proble
                 parsed = received - drift
             values.append(parsed)
         millis = pc.add(pa.array(values, pa.int64()), drift)
-    if limits.max_timestamp_skew_ms:
-        too_far = pc.greater(pc.abs(pc.subtract(millis, received)), limits.max_timestamp_skew_ms)
-        clamped = pc.sum(too_far).as_py() or 0
-        if clamped:
-            problems.clamped_timestamps += clamped
-            problems.note(f"{clamped} line(s) more than {limits.max_timestamp_skew_ms // 3_600_000} h from now; using the receive time")
-            millis = pc.if_else(too_far, received, millis)
+    skew = limits.max_timestamp_skew_ms
+    distance = pc.abs(pc.subtract(millis, received))
+    # Drift correction can push a time out of the storable range; the skew limit is optional.
+    too_far = pc.or_(pc.less(millis, 0), pc.greater_equal(millis, MAX_MS))
+    if skew:
+        too_far = pc.or_(too_far, pc.greater(distance, skew))
+    clamped = pc.sum(too_far).as_py() or 0
+    if clamped:
+        problems.clamped_timestamps += clamped
+        limit = f"more than {skew // 3_600_000} h from now" if skew else "outside 1970-2099"
+        problems.note(f"{clamped} line(s) with a timestamp {limit}; using the receive time")
+        millis = pc.if_else(too_far, received, millis)
+    oldest_kept = received - ctx.retention_days * 86_400_000
+    expired = pc.sum(pc.less(millis, oldest_kept)).as_py() or 0
+    if expired:
+        problems.expired += expired
+        problems.note(f"{expired} line(s) older than the account's {ctx.retention_days}-day retention; the store drops them")
     return millis.cast(pa.int64()).cast(TIMESTAMP)
 
 
@@ -196,8 +209,9 @@ def _truncate_long_lines(texts: list[str], max_bytes: int, problems: Problems) -
         if len(text) > quarter:
             encoded = text.encode("utf-8", "surrogatepass")
             if len(encoded) > max_bytes:
-                cut = len(encoded) - max_bytes
-                texts[index] = encoded[:max_bytes].decode("utf-8", "ignore") + f" [timberyard: truncated {cut} bytes]"
+                kept = encoded[:max_bytes].decode("utf-8", "ignore")
+                removed = len(encoded) - len(kept.encode("utf-8", "surrogatepass"))
+                texts[index] = kept + f" [timberyard: truncated {removed} bytes]"
                 problems.truncated += 1
                 problems.note(f"line {index}: {len(encoded)} bytes, over the {max_bytes}-byte limit; truncated")
     return texts

@@ -87,6 +87,7 @@ class IngestPipeline:
             ("timberyard_ingest_bad_timestamps_total", problems.bad_timestamps),
             ("timberyard_ingest_clamped_timestamps_total", problems.clamped_timestamps),
             ("timberyard_ingest_bad_meta_total", problems.bad_meta),
+            ("timberyard_ingest_expired_lines_total", problems.expired),
         ):
             if value:
                 self.metrics.inc(name, value)

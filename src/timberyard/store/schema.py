@@ -75,13 +75,19 @@ INSERT_COLUMNS = (
 def insert_select(source: str) -> str:
     """`INSERT ... SELECT` from an Arrow source, detecting the level of lines sent without one.
 
-    The detection runs here, vectorised, rather than per line in Python (see parse.levels).
+    The detection runs here, vectorised, rather than per line in Python; it is the same rule as
+    parse.levels.detect_level: the first SCAN_CHARS characters, and a word cut by the end of
+    that window does not count (the next character decides, standing in as "x" or " ").
     """
     aliases = list(CANONICAL)
     canonical = [CANONICAL[a] for a in aliases]
+    window = (
+        f"concat(substringUTF8(line, 1, {SCAN_CHARS}), "
+        f"multiIf(lengthUTF8(line) <= {SCAN_CHARS}, '', "
+        f"match(substringUTF8(line, {SCAN_CHARS + 1}, 1), '^[\\\\w-]'), 'x', ' '))"
+    )
     detected = (
-        f"transform(upper(extract(substring(line, 1, {SCAN_CHARS}), {_quote(LEVEL_PATTERN)})), "
-        f"{_array(aliases)}, {_array(canonical)}, '')"
+        f"transform(upper(extract({window}, {_quote(LEVEL_PATTERN)})), {_array(aliases)}, {_array(canonical)}, '')"
     )
     select = INSERT_COLUMNS.replace("level,", f"if(level != '', level, {detected}) AS level,")
     return f"SELECT {select} FROM {source}"

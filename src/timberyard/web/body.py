@@ -34,13 +34,24 @@ async def read_body(request: Request, *, max_bytes: int, max_decompressed_bytes:
 
 
 def _decompress(body: bytes, wbits: int, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise BadRequest(f"the body is not valid compressed data: {exc}") from None
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"the body decompresses to more than the {limit}-byte limit")
-    if not inflater.eof:
-        raise BadRequest("the compressed body is truncated")
-    return data
+    """Inflate every member (gzip allows several, back to back) within `limit` bytes in all."""
+    output: list[bytes] = []
+    size = 0
+    remaining = body
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data = inflater.decompress(remaining, limit - size + 1)
+        except zlib.error as exc:
+            raise BadRequest(f"the body is not valid compressed data: {exc}") from None
+        size += len(data)
+        if size > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(f"the body decompresses to more than the {limit}-byte limit")
+        if not inflater.eof:
+            raise BadRequest("the compressed body is truncated")
+        output.append(data)
+        remaining = inflater.unused_data
+        if not remaining:
+            return b"".join(output)
+        if wbits == zlib.MAX_WBITS or not remaining.startswith(b"\x1f\x8b"):
+            raise BadRequest(f"the body has {len(remaining)} bytes after the end of the compressed data")

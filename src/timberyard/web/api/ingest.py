@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from timberyard.core.errors import BadRequest
 from timberyard.ingest.logdna import decode_lines
+from timberyard.parse.timestamps import parse_timestamp
 from timberyard.web.body import read_body
 from timberyard.web.credentials import ingestion_key
 
@@ -61,13 +62,13 @@ def _query_tags(values: list[str]) -> tuple[str, ...]:
 
 
 def _client_now(value: str | None) -> int | None:
+    """The client's clock in epoch ms, read like a line timestamp (seconds accepted)."""
     if not value:
         return None
-    try:
-        now = int(float(value))
-    except ValueError:
-        raise BadRequest(f"now must be the client's epoch time in ms, got {value[:40]!r}") from None
-    return now * 1000 if now < 100_000_000_000 else now
+    now = parse_timestamp(value)
+    if now is None:
+        raise BadRequest(f"now must be the client's epoch time in ms (1970-2099), got {value[:40]!r}")
+    return now
 
 
 routes = [
