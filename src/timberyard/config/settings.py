@@ -29,9 +29,9 @@ class Settings:
     max_decompressed_bytes: int = 100 * 1024 * 1024
     max_line_bytes: int = 32 * 1024
     max_timestamp_skew_s: int = 24 * 3600
-    wal_max_bytes: int = 256 * 1024 * 1024
+    wal_max_bytes: int = 128 * 1024 * 1024
     wal_segment_bytes: int = 64 * 1024 * 1024
-    batch_max_lines: int = 200_000
+    batch_max_lines: int = 100_000
     batch_max_wait_ms: int = 1000
     retention_days: int = 30
     log_level: str = "info"

@@ -8,6 +8,7 @@ waits for another inside chDB can hold the GIL that an insert reading Arrow data
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,12 +28,19 @@ class StoreError(TimberyardError):
     code = "StoreError"
 
 
+def merge_threads() -> int:
+    """Background merge threads: ClickHouse's default of 16 is for servers; on a small machine
+    that many concurrent merges (each rebuilding the text index) multiply memory and compete
+    with inserts for the cores."""
+    return max(2, os.cpu_count() or 2)
+
+
 class ChdbStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.url = f"chdb://{self.path}"
         self.path.mkdir(parents=True, exist_ok=True)
-        self._session = session.Session(str(self.path))
+        self._session = session.Session(f"{self.path}?background_pool_size={merge_threads()}")
         self._lock = threading.Lock()
         # Row values come back as JSON numbers, not the quoted strings ClickHouse uses for 64-bit ints.
         self._run("SET output_format_json_quote_64bit_integers = 0")

@@ -126,7 +126,7 @@ class WriteAheadLog:
                 raise Overloaded(
                     "ingestion is ahead of the store: the write-ahead log is full "
                     f"({self.pending_bytes} of {self.max_pending_bytes} bytes pending); retry shortly",
-                    retry_after=2,
+                    retry_after=1,
                 )
             record = WalRecord(self._next_seq, payload)
             self._next_seq += 1
