@@ -19,12 +19,18 @@ from pathlib import Path
 
 from store_size import du, optimize, parts_summary
 
-TABLE = """
+from timberyard.store.schema import INDEX_PREPROCESSOR
+
+# The same full-text index as the store's log table (timberyard.store.schema), so the
+# reference measures chDB doing the indexing work the node asks of it, and nothing else.
+TABLE = f"""
 CREATE TABLE t (
     account LowCardinality(String),
     ts DateTime64(3),
     line String,
-    INDEX idx_line line TYPE text(tokenizer = splitByNonAlpha) GRANULARITY 1
+    INDEX idx_line line TYPE text(
+        tokenizer = splitByNonAlpha, preprocessor = {INDEX_PREPROCESSOR}, posting_list_codec = 'bitpacking'
+    )
 ) ENGINE = MergeTree ORDER BY (account, ts)
 """
 
