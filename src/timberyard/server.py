@@ -41,7 +41,8 @@ class Node:
         self._running = False
         self._lock = DataDirLock(settings.data_dir)
 
-    def start(self) -> None:
+    def open(self) -> None:
+        """Take the data directory and open everything; quick, done before listening."""
         settings = self.settings
         self._lock.acquire()
         self._running = True
@@ -62,6 +63,14 @@ class Node:
             max_lines=settings.batch_max_lines,
             max_wait_s=settings.batch_max_wait_ms / 1000,
         )
+        self.pipeline = IngestPipeline(settings, self.wal, self.metrics, self.meta)
+        self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
+        self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
+        self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
+
+    def recover(self) -> None:
+        """Replay the write-ahead log into the store, then accept lines. After a crash with a
+        large WAL this takes a while; the node already answers /readyz (503) meanwhile."""
         replay = self.wal.open()
         if replay:
             log.info("replaying the write-ahead log", extra={"records": len(replay)})
@@ -69,12 +78,8 @@ class Node:
         self.batcher.recover()
         self.batcher.start()
         self.wal.start()
-        self.pipeline = IngestPipeline(settings, self.wal, self.metrics, self.meta)
-        self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
-        self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
-        self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
         self.ready = True
-        log.info("node ready", extra={"data_dir": str(settings.data_dir), "store": self.store.url})
+        log.info("node ready", extra={"data_dir": str(self.settings.data_dir), "store": self.store.url})
 
     def stop(self) -> None:
         """Drain and release; safe to call twice (uvicorn's lifespan and serve() both do)."""
@@ -94,11 +99,13 @@ class Node:
 def build_asgi(node: Node) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
+        recovery = asyncio.create_task(asyncio.to_thread(node.recover))
         flusher = asyncio.create_task(_flush_key_usage(node))
         try:
             yield
         finally:
             flusher.cancel()
+            await recovery
             await asyncio.to_thread(node.stop)
 
     return build_app(node, lifespan=lifespan)
@@ -113,7 +120,7 @@ async def _flush_key_usage(node: Node) -> None:
 def serve(settings: Settings) -> None:
     """Start the node and serve HTTP until SIGINT/SIGTERM."""
     node = Node(settings)
-    node.start()
+    node.open()
     config = uvicorn.Config(
         build_asgi(node),
         host=settings.http_host,

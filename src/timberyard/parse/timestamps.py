@@ -33,6 +33,8 @@ def in_range(millis: int) -> bool:
 
 
 def _from_text(text: str) -> int | None:
+    if not text.isascii():  # "²" is a digit and "١٢" a float to Python; neither is a time
+        return None
     if text.isdigit():
         return _from_number(int(text)) if len(text) <= 20 else None
     try:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from timberyard.core.errors import BadRequest
+from timberyard.core.errors import BadRequest, Overloaded
 from timberyard.ingest.logdna import decode_lines
 from timberyard.parse.timestamps import parse_timestamp
 from timberyard.web.body import read_body
@@ -21,6 +21,8 @@ async def ingest(request: Request) -> JSONResponse:
     node = request.app.state.node
     try:
         key = ingestion_key(request)
+        if not node.ready:
+            raise Overloaded("the node is starting: it is replaying its write-ahead log; retry shortly", retry_after=2)
         params = request.query_params
         hostname = params.get("hostname", "").strip()
         if not hostname:
