@@ -1,0 +1,189 @@
+"""The fixed rows the conformance cases search: realistic lines of many shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+_EMPTY: dict[str, Any] = {
+    "host": "",
+    "app": "",
+    "level": "",
+    "env": "",
+    "file": "",
+    "tags": [],
+    "k8s_namespace": "",
+    "k8s_pod": "",
+    "k8s_container": "",
+    "k8s_node": "",
+    "labels": {},
+}
+
+
+def _row(id_: int, line: str, meta: dict[str, Any] | None = None, **columns: Any) -> dict[str, Any]:
+    row = {**_EMPTY, **columns, "id": id_, "line": line}
+    row["meta"] = "" if meta is None else orjson.dumps(meta).decode()
+    return row
+
+
+_NGINX = {"app": "nginx", "env": "production", "file": "/var/log/nginx/access.log"}
+_AUTH = {"host": "db-1", "app": "sshd", "file": "/var/log/auth.log"}
+
+ROWS: list[dict[str, Any]] = [
+    _row(
+        1,
+        '10.0.0.1 - - [12/Mar/2024:10:00:00 +0000] "GET /api/users?id=42 HTTP/1.1" 200 512 "-" '
+        '"Mozilla/5.0 (X11; Linux x86_64)"',
+        {"status": 200, "bytes": 512, "method": "GET", "path": "/api/users"},
+        host="web-01", level="INFO", tags=["web", "frontend"], **_NGINX,
+    ),
+    _row(
+        2,
+        '10.0.0.2 - - [12/Mar/2024:10:00:01 +0000] "GET /favicon.ico HTTP/1.1" 404 0 "-" "curl/8.1"',
+        {"status": 404, "bytes": 0, "method": "GET"},
+        host="web-01", level="WARN", **_NGINX,
+    ),
+    _row(
+        3,
+        '10.0.0.3 - - [12/Mar/2024:10:00:02 +0000] "POST /api/orders HTTP/1.1" 503 162 "-" "python-requests/2.31"',
+        {"status": 503, "method": "POST", "upstream": {"addr": "10.0.1.5:8080", "time": 1.25}},
+        host="web-02", level="ERROR", **_NGINX,
+    ),
+    _row(
+        4,
+        '10.0.0.9 - - [12/Mar/2024:10:00:03 +0000] "PUT /api/orders/7 HTTP/1.1" 500 99 "-" "okhttp/4.9"',
+        {"status": "500", "method": "PUT"},
+        host="web-02", level="ERROR", **_NGINX,
+    ),
+    _row(5, "Accepted publickey for deploy from 192.168.1.20 port 52144 ssh2", level="INFO", **_AUTH),
+    _row(6, "Failed password for invalid user admin from 203.0.113.7 port 40022 ssh2", level="WARN", **_AUTH),
+    _row(7, "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)", host="db-1", app="kernel"),
+    _row(8, "(root) CMD (/usr/lib/php/sessionclean)", host="db-1", app="CRON", level="INFO"),
+    _row(
+        9,
+        "payment failed for order 1234: card_declined",
+        {
+            "user": {"id": 42, "name": "Ada Lovelace", "email": "ada@example.com"},
+            "order_id": "1234",
+            "amount": 99.95,
+            "currency": "EUR",
+            "retry": False,
+        },
+        host="api-1", app="billing-api", level="ERROR", env="staging",
+    ),
+    _row(
+        10,
+        "payment captured for order 1235",
+        {"user": {"id": "43", "name": "Grace Hopper"}, "order_id": "1235", "amount": "12.50", "retry": True},
+        host="api-1", app="billing-api", level="INFO", env="staging",
+    ),
+    _row(
+        11,
+        "cache hit ratio=0.93 keys=1024",
+        {"cache": {"hit_ratio": 0.93, "keys": 1024}, "user": None},
+        host="api-2", app="billing-api", level="DEBUG", env="production",
+    ),
+    _row(
+        12,
+        "token expired for user_id=77 (clock skew 3s)",
+        {"user": {"id": 77}, "skew_s": 3, "reason": "Expired"},
+        host="api-2", app="auth-service", level="WARN", env="production",
+    ),
+    _row(
+        13,
+        "GET /cart 200 12ms",
+        {"latency_ms": 12, "route": "/cart"},
+        host="node-a", app="checkout", level="INFO", env="production", tags=["k8s"],
+        k8s_namespace="shop", k8s_pod="checkout-7d9f8b6c4-x2k9p", k8s_container="checkout", k8s_node="node-a",
+        labels={"team": "payments", "tier": "backend"},
+    ),
+    _row(
+        14,
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+        host="node-b", app="istio-proxy", level="WARN", env="production", tags=["k8s", "mesh"],
+        k8s_namespace="shop", k8s_pod="checkout-7d9f8b6c4-abcde", k8s_container="istio-proxy", k8s_node="node-b",
+        labels={"team": "platform", "shard": "3"},
+    ),
+    _row(
+        15,
+        "[ERROR] plugin/errors: 2 example.org. A: read udp 10.244.0.3:53->8.8.8.8:53: i/o timeout",
+        host="node-a", app="coredns", level="ERROR",
+        k8s_namespace="kube-system", k8s_pod="coredns-5d78c9869d-qwert", k8s_container="coredns", k8s_node="node-a",
+        labels={"k8s-app": "kube-dns"},
+    ),
+    _row(
+        16,
+        "Größe überschritten für Benutzer Zoë — café ÉCOLE",
+        {"ville": "Zürich", "note": "é"},
+        host="paris-1", app="app-fr", level="INFO",
+    ),
+    _row(17, "エラー: 接続がタイムアウトしました (timeout=30s)", {"code": "E100"}, app="app-jp", level="ERROR"),
+    _row(18, "Ошибка подключения к базе данных", {}, app="app-ru", level="ERROR"),
+    _row(
+        19,
+        "job[queue=emails] done: sent=15/15 (100%) in 2.5s; next=@hourly #tag",
+        app="worker", level="INFO", tags=["batch", "Email", "2024"],
+    ),
+    _row(
+        20,
+        "path \"C:\\Temp\\new folder\" isn't writable: it's 'read-only'",
+        {"path": "C:\\Temp\\new folder"},
+        app="worker", level="WARN",
+    ),
+    _row(21, "user_login_success uid=5 snake_case_name", {"event": "user_login_success"}, app="worker", level="INFO"),
+    _row(22, "Linux kLinux LINUX-kernel", host="WEB-03", app="Frontend", level="info", env="Production", tags=["Web"]),
+    _row(23, "heartbeat"),
+    _row(
+        24,
+        "stock updated sku=ABC-123 qty=-5",
+        {
+            "sku": "ABC-123",
+            "qty": -5,
+            "tags": ["a", "b"],
+            "deep": {"a": {"b": {"c": "bottom"}}},
+            "ratio": "1e3",
+            "big": "12abc",
+        },
+        app="inventory", level="INFO",
+    ),
+    _row(
+        25,
+        "gauge cpu.load=0.75 mem.used=512MB",
+        {"cpu": {"load": 0.75}, "mem": {"used": "512MB"}, "count": "0012", "neg": "-3.5", "empty": ""},
+        app="metrics", level="INFO",
+    ),
+    _row(
+        26,
+        "CRITICAL disk /dev/sda1 is 99% full",
+        {"disk": "/dev/sda1", "pct": 99},
+        app="legacy", level="CRITICAL", file="/var/log/messages",
+    ),
+    _row(
+        27,
+        "backend api-servers/api-1 is UP, reason: Layer7 check passed, code: 200, check duration: 3ms",
+        {"backend": "api-servers", "server": "api-1", "status": "UP"},
+        host="lb-1.example.com", app="haproxy", level="INFO",
+    ),
+    _row(
+        28,
+        "flag new_checkout evaluated to true for user 42",
+        {"flag": "new_checkout", "value": True, "user": {"id": 42}},
+        app="feature-flags", level="INFO", labels={"team": "payments", "canary": "yes"},
+    ),
+    _row(
+        29,
+        "sent mail to ada@example.com via https://smtp.example.com:587/relay",
+        {"to": "ada@example.com"},
+        app="mailer", level="INFO",
+    ),
+    _row(30, "read this OR that and those; NOT now", {"status": "OK"}, app="docs", level="INFO"),
+    _row(
+        31,
+        "multi\nline trace\n\tat com.example.Main.run(Main.java:42)",
+        {"exception": {"class": "java.lang.NullPointerException"}},
+        app="java-app", level="ERROR",
+    ),
+]
+
+ALL = frozenset(row["id"] for row in ROWS)
