@@ -797,20 +797,32 @@ def test_export_invalid_size_is_400(server: Server, size: str) -> None:
 
 
 def test_export_query_terms(server: Server, timeline: tuple[str, int, list[dict[str, Any]]]) -> None:
+    """`query` is the search language: terms are case-insensitive prefixes of words, AND by default."""
     host, _, _ = timeline
     refused = ["event 00", "event 03", "event 06", "event 09"]
     assert names(server.export(hosts=host, query="refused")) == refused
     assert names(server.export(hosts=host, query="REFUSED upstream")) == refused  # terms AND, any case
-    assert names(server.export(hosts=host, query="fuse")) == refused  # substring of a word
+    assert names(server.export(hosts=host, query="refu")) == refused  # a prefix of a word
+    assert names(server.export(hosts=host, query="fuse")) == []  # not the middle of a word
     assert names(server.export(hosts=host, query="refused downstream")) == []
     assert names(server.export(hosts=host, query="event 05")) == ["event 05"]
+    assert names(server.export(hosts=host, query="refused -upstream")) == []
+
+
+def test_export_malformed_query_is_a_400_naming_the_position(server: Server) -> None:
+    response = httpx.get(
+        server.url + "/v1/export", params={"from": 0, "to": now_ms(), "query": "error AND (app:nginx"}, auth=(server.service_key, ""), timeout=10
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "QuerySyntaxError" and isinstance(body["position"], int) and body["error"]
 
 
 def test_export_query_text_is_data_not_syntax(server: Server) -> None:
     texts = ["disk 100% full", "it's done", "a_b literal", "path C:\\temp\\x", "semi; DROP TABLE logs --", "plain words"]
     host = unique()
     send_and_read(server, [{"line": text} for text in texts], params={"hostname": host})
-    for term, expected in [("100%", ["disk 100% full"]), ("it's", ["it's done"]), ("_", ["a_b literal"]), ("C:\\temp", ["path C:\\temp\\x"]), ("DROP", ["semi; DROP TABLE logs --"]), ("%", ["disk 100% full"])]:
+    for term, expected in [("100%", ["disk 100% full"]), ("it's", ["it's done"]), ("_", ["a_b literal"]), ('"C:\\\\temp"', ["path C:\\temp\\x"]), ("DROP", ["semi; DROP TABLE logs --"]), ("%", ["disk 100% full"])]:
         assert [line["_line"] for line in server.export(hosts=host, query=term)] == expected, term
     assert len(server.export(hosts=host)) == len(texts)
 

@@ -1,12 +1,13 @@
 """Read queries over the log table, as SQL text plus bound parameters.
 
 Every query starts from the account predicate: there is no way to build one without it. User
-text (terms, host names, tags) only ever travels as parameter values.
+text (queries, host names, tags) only ever travels as parameter values; a search query arrives
+already compiled by timberyard.search, whose parameters are named q0, q1, ...
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from timberyard.store.schema import LOG_TABLE
@@ -22,13 +23,12 @@ class LineQuery:
     from_ms: int
     to_ms: int
     limit: int
-    terms: tuple[str, ...] = ()
+    search: tuple[str, dict[str, Any]] | None = None  # a compiled query: (WHERE fragment, params)
     hosts: tuple[str, ...] = ()
     apps: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     prefer: Literal["head", "tail"] = "tail"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
@@ -46,9 +46,10 @@ def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
     if query.tags:
         params["tags"] = list(query.tags)
         where.append("hasAny(tags, {tags:Array(String)})")
-    for index, term in enumerate(query.terms):
-        params[f"term{index}"] = term
-        where.append(f"positionCaseInsensitiveUTF8(line, {{term{index}:String}}) > 0")
+    if query.search is not None:
+        fragment, search_params = query.search
+        params.update(search_params)
+        where.append(fragment)
     order = "ASC" if query.prefer == "head" else "DESC"
     sql = (
         f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} "

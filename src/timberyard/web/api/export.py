@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from timberyard.core.errors import BadRequest
 from timberyard.parse.timestamps import SECONDS_CUTOFF
+from timberyard.search import compile_sql, parse
 from timberyard.store.queries import LineQuery, select_lines
 from timberyard.web.credentials import service_key
 
@@ -40,7 +41,7 @@ def _line_query(account: str, params: Any) -> LineQuery:
         from_ms=_epoch_ms(params, "from"),
         to_ms=_epoch_ms(params, "to"),
         limit=_size(params.get("size")),
-        terms=tuple(params.get("query", "").split()),
+        search=compile_sql(parse(params.get("query", ""))),
         hosts=_list(params, "hosts"),
         apps=_list(params, "apps"),
         levels=tuple(level.upper() for level in _list(params, "levels")),
