@@ -282,6 +282,58 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
     click.echo(f"sent {sent:,} lines to {server}{retries}", err=True)
 
 
+LEVEL_COLOURS = {
+    "EMERGENCY": "bright_red", "ALERT": "bright_red", "FATAL": "bright_red", "CRITICAL": "bright_red",
+    "ERROR": "red", "WARN": "yellow", "NOTICE": "cyan", "INFO": "green", "DEBUG": "blue", "TRACE": "bright_black",
+}
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@server_option
+@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@click.option("--json", "as_json", is_flag=True, help="Print each line as a JSON object.")
+def tail(query: str, server: str, key: str, as_json: bool) -> None:
+    """Follow matching lines live (Ctrl-C to stop), coloured by level.
+
+    \b
+    timberyard tail
+    timberyard tail 'app:nginx status:>=500'
+    """
+    import httpx
+
+    colour = sys.stdout.isatty() and not as_json
+    try:
+        with httpx.stream("GET", f"{server.rstrip('/')}/api/v1/tail", params={"q": query}, auth=(key, ""), timeout=httpx.Timeout(10, read=None)) as response:
+            if response.status_code != 200:
+                response.read()
+                raise click.ClickException(f"the server answered {response.status_code}: {response.json().get('error', response.text)}")
+            event = "message"
+            for raw in response.iter_lines():
+                if raw.startswith("event: "):
+                    event = raw.removeprefix("event: ")
+                elif raw.startswith("data: "):
+                    line = orjson.loads(raw.removeprefix("data: "))
+                    if event == "error":
+                        raise click.ClickException(line["error"])
+                    _print_tail_line(line, as_json, colour)
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"cannot reach {server}: {exc}; is `timberyard serve` running?") from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _print_tail_line(line: dict[str, Any], as_json: bool, colour: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(line).decode())
+        return
+    import datetime as dt
+
+    stamp = dt.datetime.fromtimestamp(line["ts"] / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    prefix = f"{stamp} {line['host']} {line['app'] or '-'} {line['level'] or '-'}"
+    click.echo(click.style(prefix, fg=LEVEL_COLOURS.get(line["level"])) + " " + line["line"] if colour else f"{prefix} {line['line']}")
+
+
 def _open(path: Path) -> IO[bytes]:
     return sys.stdin.buffer if str(path) == "-" else path.open("rb")
 

@@ -21,6 +21,7 @@ from timberyard.auth.keys import KeyRing
 from timberyard.config.settings import Settings
 from timberyard.core.metrics import Metrics
 from timberyard.ingest.pipeline import IngestPipeline
+from timberyard.ingest.tail import TailHub
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
 from timberyard.store.batcher import Batcher
@@ -37,6 +38,7 @@ class Node:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = Metrics()
+        self.tail = TailHub(settings.tail_max_pending_lines)
         self.ready = False
         self._running = False
         self._lock = DataDirLock(settings.data_dir)
@@ -54,7 +56,7 @@ class Node:
             settings.wal_dir,
             segment_bytes=settings.wal_segment_bytes,
             max_pending_bytes=settings.wal_max_bytes,
-            on_durable=lambda records: self.batcher.enqueue(records),
+            on_durable=lambda records: self.tail.publish(self.batcher.enqueue(records)),
         )
         self.batcher = Batcher(
             self.store,
@@ -67,6 +69,7 @@ class Node:
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
+        self.metrics.gauge("timberyard_tail_subscribers", lambda: self.tail.subscribers)
 
     def recover(self) -> None:
         """Replay the write-ahead log into the store, then accept lines. After a crash with a
@@ -137,9 +140,22 @@ def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit_cleanly)
     try:
-        uvicorn.Server(config).run()
+        TailClosingServer(config, node).run()
     finally:
         node.stop()
+
+
+class TailClosingServer(uvicorn.Server):
+    """Ends live-tail streams when shutdown begins: uvicorn waits for open responses before
+    stopping, and a tail response never ends by itself."""
+
+    def __init__(self, config: uvicorn.Config, node: Node) -> None:
+        super().__init__(config)
+        self.node = node
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.node.tail.close_all()
+        super().handle_exit(sig, frame)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -856,7 +856,8 @@ def test_export_repeated_list_params(server: Server, timeline: tuple[str, int, l
         ({"to": 1}, "from"),
         ({"from": "", "to": 1}, "from"),
         ({"from": 0}, "to"),
-        ({"from": "yesterday", "to": 1}, "from"),
+        ({"from": "the day before", "to": 1}, "from"),
+        ({"from": "yesterday", "to": 1}, "after"),
         ({"from": 0, "to": 1, "prefer": "middle"}, "prefer"),
     ],
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 import pytest
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from timberyard.cli import main
 from timberyard.config.settings import option_names
@@ -22,7 +22,7 @@ def test_every_setting_is_in_the_readme_table(name: str) -> None:
     assert f"| `{name}` |" in README
 
 
-@pytest.mark.parametrize("path", sorted({r.path for r in build_app(node=None).routes if isinstance(r, Route)}))
+@pytest.mark.parametrize("path", sorted({r.path for r in build_app(node=None).routes if isinstance(r, Route | WebSocketRoute)}))
 def test_every_route_is_in_the_api_doc(path: str) -> None:
     assert path in API_DOC
 

@@ -34,6 +34,7 @@ class Settings:
     batch_max_lines: int = 100_000
     batch_max_wait_ms: int = 1000
     retention_days: int = 30
+    tail_max_pending_lines: int = 50_000
     log_level: str = "info"
     log_format: str = "json"
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

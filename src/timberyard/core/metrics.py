@@ -26,6 +26,7 @@ HELP = {
     "timberyard_wal_pending_bytes": "Bytes in the write-ahead log not yet in the store.",
     "timberyard_wal_fsyncs_total": "fsync calls of the write-ahead log (one per group commit).",
     "timberyard_batcher_queued_lines": "Durable lines waiting for the next store insert.",
+    "timberyard_tail_subscribers": "Connected live-tail clients.",
 }
 
 

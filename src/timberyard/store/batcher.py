@@ -51,14 +51,16 @@ class Batcher:
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def enqueue(self, records: list[WalRecord]) -> None:
-        """Called by the WAL flusher once records are durable (and at start-up for replay)."""
+    def enqueue(self, records: list[WalRecord]) -> list[pa.Table]:
+        """Called by the WAL flusher once records are durable (and at start-up for replay);
+        returns the decoded batches so other consumers (live tail) need not decode them again."""
         now = time.monotonic()
         batches = [PendingBatch(r.seq, decode_payload(r.payload), now) for r in records]
         with self._cond:
             self._queue.extend(batches)
             self._queued_lines += sum(b.table.num_rows for b in batches)
             self._cond.notify()
+        return [b.table for b in batches]
 
     def recover(self) -> None:
         """Re-send the batch that was being inserted when the node last stopped, if any."""

@@ -3,6 +3,10 @@
 Every query starts from the account predicate: there is no way to build one without it. User
 text (queries, host names, tags) only ever travels as parameter values; a search query arrives
 already compiled by timberyard.search, whose parameters are named q0, q1, ...
+
+Lines are totally ordered by (ts, id): `id` is unique per line, so a position in that order
+(a keyset cursor) names exactly one gap between two lines, and paging by "strictly after the
+last line seen" visits every line once however many lines arrive meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ EXPORT_COLUMNS = (
     "toUnixTimestamp64Milli(ts) AS ts_ms, id, host, app, level, env, file, ip, mac, tags, line, meta, labels, annotations"
 )
 
+Compiled = tuple[str, dict[str, Any]]  # a compiled search: (WHERE fragment, params)
+Position = tuple[int, int]  # (ts in epoch ms, id): a place in the (ts, id) order
+
 
 @dataclass(frozen=True)
 class LineQuery:
@@ -23,22 +30,34 @@ class LineQuery:
     from_ms: int
     to_ms: int
     limit: int
-    search: tuple[str, dict[str, Any]] | None = None  # a compiled query: (WHERE fragment, params)
+    search: Compiled | None = None
     hosts: tuple[str, ...] = ()
     apps: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     prefer: Literal["head", "tail"] = "tail"
+    after: Position | None = None  # keyset: only lines strictly past this position in the order
 
 
-def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
-    """Lines in a time range matching all filters; `head` = the earliest, `tail` = the latest."""
-    params: dict[str, Any] = {"account": query.account, "from_ms": query.from_ms, "to_ms": query.to_ms, "limit": query.limit}
+def range_where(account: str, from_ms: int, to_ms: int, search: Compiled | None = None) -> tuple[list[str], dict[str, Any]]:
+    """The account predicate, an inclusive time range and a compiled search, as WHERE terms."""
+    params: dict[str, Any] = {"account": account, "from_ms": from_ms, "to_ms": to_ms}
     where = [
         "account = {account:String}",
         "ts >= fromUnixTimestamp64Milli({from_ms:Int64})",
         "ts <= fromUnixTimestamp64Milli({to_ms:Int64})",
     ]
+    if search is not None:
+        fragment, search_params = search
+        params.update(search_params)
+        where.append(fragment)
+    return where, params
+
+
+def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
+    """Lines in a time range matching all filters; `head` = the earliest, `tail` = the latest."""
+    where, params = range_where(query.account, query.from_ms, query.to_ms, query.search)
+    params["limit"] = query.limit
     for column, values in (("host", query.hosts), ("app", query.apps), ("level", query.levels)):
         if values:
             params[column + "s"] = list(values)
@@ -46,11 +65,44 @@ def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
     if query.tags:
         params["tags"] = list(query.tags)
         where.append("hasAny(tags, {tags:Array(String)})")
-    if query.search is not None:
-        fragment, search_params = query.search
-        params.update(search_params)
-        where.append(fragment)
     order = "ASC" if query.prefer == "head" else "DESC"
+    if query.after is not None:
+        where.extend(_past(query.after, ">" if order == "ASC" else "<", params))
+    sql = (
+        f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
+        f"ORDER BY ts {order}, id {order} LIMIT {{limit:UInt32}}"
+    )
+    return sql, params
+
+
+def _past(position: Position, sign: str, params: dict[str, Any]) -> list[str]:
+    """Terms for "strictly past `position`": the plain `ts` bound lets the primary key prune."""
+    params["pos_ts"], params["pos_id"] = position
+    pos_ts = "fromUnixTimestamp64Milli({pos_ts:Int64})"
+    return [f"ts {sign}= {pos_ts}", f"(ts, id) {sign} ({pos_ts}, {{pos_id:UInt64}})"]
+
+
+def select_line_by_id(account: str, line_id: int) -> tuple[str, dict[str, Any]]:
+    sql = (
+        f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} "
+        "WHERE account = {account:String} AND id = {id:UInt64} LIMIT 1"
+    )
+    return sql, {"account": account, "id": line_id}
+
+
+def select_neighbours(
+    account: str, position: Position, same: dict[str, str], count: int, direction: Literal["before", "after"]
+) -> tuple[str, dict[str, Any]]:
+    """The `count` lines nearest `position` on one side, sharing the values in `same`
+    (column name → value; the column names are ours, never the caller's), nearest first."""
+    params: dict[str, Any] = {"account": account, "limit": count}
+    where = ["account = {account:String}"]
+    for index, (column, value) in enumerate(sorted(same.items())):
+        assert column in ("host", "app"), column
+        params[f"same{index}"] = value
+        where.append(f"{column} = {{same{index}:String}}")
+    sign, order = ("<", "DESC") if direction == "before" else (">", "ASC")
+    where.extend(_past(position, sign, params))
     sql = (
         f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
         f"ORDER BY ts {order}, id {order} LIMIT {{limit:UInt32}}"

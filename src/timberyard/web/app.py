@@ -6,13 +6,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from timberyard.web.api import export, ingest, keys, ops
+from timberyard.web.api import export, ingest, keys, ops, search, tail
 from timberyard.web.errors import EXCEPTION_HANDLERS
 
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = Starlette(
-        routes=[*ingest.routes, *export.routes, *keys.routes, *ops.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *ops.routes, *tail.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -1,23 +1,24 @@
-"""GET /v1/export: LogDNA's export API, newline-delimited JSON in time order."""
+"""GET /v1/export and /v2/export: LogDNA's export APIs (v1: newline-delimited JSON in time
+order; v2: JSON pages with a `pagination_id`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from timberyard.core.errors import BadRequest
-from timberyard.parse.timestamps import SECONDS_CUTOFF
-from timberyard.search import compile_sql, parse
 from timberyard.store.queries import LineQuery, select_lines
+from timberyard.web.api.params import MAX_EPOCH, MAX_ID, choice, decode_cursor, encode_cursor, search, text_list, time_range, whole_number
 from timberyard.web.credentials import service_key
 
 MAX_SIZE = 10_000
+PAGINATION_FIELDS = {"ts": (0, MAX_EPOCH), "id": (0, MAX_ID)}
 RESERVED = {"_ts", "_host", "_app", "_line", "level", "_file", "_tag", "_lid", "_ip", "_mac", "_env", "_label", "_annotation", "_meta"}
 
 
@@ -32,47 +33,41 @@ async def export(request: Request) -> StreamingResponse:
     return StreamingResponse(_ndjson(rows), media_type="application/x-ndjson")
 
 
-def _line_query(account: str, params: Any) -> LineQuery:
-    prefer = params.get("prefer", "tail")
-    if prefer not in ("head", "tail"):
-        raise BadRequest(f"prefer must be head or tail, got {prefer[:20]!r}")
+async def export_v2(request: Request) -> JSONResponse:
+    """LogDNA's v2 export: pages of lines oldest first; `pagination_id` continues strictly after
+    the last line of the previous page in (ts, id) order, so each line comes exactly once."""
+    node = request.app.state.node
+    key = service_key(request)
+    query = _line_query(key.account_id, request.query_params, prefer="head")
+    token = request.query_params.get("pagination_id")
+    if token:
+        position = decode_cursor(token, "pagination_id", PAGINATION_FIELDS)
+        query = replace(query, after=(position["ts"], position["id"]))
+    sql, params = select_lines(replace(query, limit=query.limit + 1))
+    rows = await run_in_threadpool(node.store.select, sql, params)
+    next_id = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_id = encode_cursor({"ts": rows[-1]["ts_ms"], "id": rows[-1]["id"]})
+    return JSONResponse({"lines": [export_line(row) for row in rows], "pagination_id": next_id})
+
+
+def _line_query(account: str, params: Any, prefer: str | None = None) -> LineQuery:
+    if prefer is None:
+        prefer = choice(params, "prefer", ("head", "tail"), "tail")
+    from_ms, to_ms = time_range(params)
     return LineQuery(
         account=account,
-        from_ms=_epoch_ms(params, "from"),
-        to_ms=_epoch_ms(params, "to"),
-        limit=_size(params.get("size")),
-        search=compile_sql(parse(params.get("query", ""))),
-        hosts=_list(params, "hosts"),
-        apps=_list(params, "apps"),
-        levels=tuple(level.upper() for level in _list(params, "levels")),
-        tags=_list(params, "tags"),
-        prefer=prefer,
+        from_ms=from_ms,
+        to_ms=to_ms,
+        limit=whole_number(params, "size", MAX_SIZE, MAX_SIZE),
+        search=search(params, "query"),
+        hosts=text_list(params, "hosts"),
+        apps=text_list(params, "apps"),
+        levels=tuple(level.upper() for level in text_list(params, "levels")),
+        tags=text_list(params, "tags"),
+        prefer=prefer,  # type: ignore[arg-type]
     )
-
-
-def _epoch_ms(params: Any, name: str) -> int:
-    value = params.get(name)
-    if value is None or not value.strip():
-        raise BadRequest(f"missing param {name}: a UNIX time in seconds or milliseconds")
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be a UNIX time in seconds or milliseconds, got {value[:40]!r}") from None
-    if not 0 <= number < 2**53:
-        raise BadRequest(f"{name} is out of range: {value[:40]}")
-    return number * 1000 if number < SECONDS_CUTOFF else number
-
-
-def _size(value: str | None) -> int:
-    if value is None:
-        return MAX_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SIZE:
-        raise BadRequest(f"size must be a whole number from 1 to {MAX_SIZE}, got {value[:20]!r}")
-    return int(value)
-
-
-def _list(params: Any, name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for value in params.getlist(name) for item in value.split(",") if item.strip())
 
 
 def _ndjson(rows: list[dict[str, Any]]) -> Iterator[bytes]:
@@ -111,4 +106,4 @@ def export_line(row: dict[str, Any]) -> dict[str, Any]:
     return line
 
 
-routes = [Route("/v1/export", export, methods=["GET"])]
+routes = [Route("/v1/export", export, methods=["GET"]), Route("/v2/export", export_v2, methods=["GET"])]

@@ -1,0 +1,65 @@
+"""Counting queries over the log table: time histograms and top values of a field.
+
+Like store.queries, each starts from the account predicate and carries user text only as bound
+parameters; column names come from fixed tables here, never from the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from timberyard.search.ast import Field
+from timberyard.store.queries import Compiled, range_where
+from timberyard.store.schema import LOG_TABLE
+
+GROUP_COLUMNS = ("level", "app", "host")
+FACET_COLUMNS = ("host", "app", "level", "env", "file", "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node")
+
+
+def select_histogram(
+    account: str, from_ms: int, to_ms: int, search: Compiled | None, width_ms: int, buckets: int, by: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Line counts per bucket of `width_ms` from `from_ms` (a line at `to_ms` itself counts in
+    the last bucket), split by `by` when given."""
+    where, params = range_where(account, from_ms, to_ms, search)
+    params.update(width=width_ms, last=buckets - 1)
+    bucket = "least(intDiv(toUnixTimestamp64Milli(ts) - {from_ms:Int64}, {width:Int64}), {last:Int64})"
+    value, group = "", ""
+    if by is not None:
+        assert by in GROUP_COLUMNS, by
+        value, group = f", toString({by}) AS value", ", value"
+    sql = (
+        f"SELECT {bucket} AS bucket{value}, count() AS count "
+        f"FROM {LOG_TABLE} WHERE {' AND '.join(where)} GROUP BY bucket{group}"
+    )
+    return sql, params
+
+
+def select_facet(
+    account: str, from_ms: int, to_ms: int, search: Compiled | None, field: Field, limit: int
+) -> tuple[str, dict[str, Any]]:
+    """The most common values of `field` among matching lines; lines without it are skipped."""
+    where, params = range_where(account, from_ms, to_ms, search)
+    params["limit"] = limit
+    if field.kind == "column":
+        assert field.name in FACET_COLUMNS, field.name
+        value = f"toString({field.name})"
+        where.append(f"{field.name} != ''")
+    elif field.kind == "tags":
+        value = "arrayJoin(tags)"
+    elif field.kind == "label":
+        params["f0"] = field.name
+        value = "labels[{f0:String}]"
+        where.append("mapContains(labels, {f0:String})")
+    else:
+        path = ", ".join(f"{{f{index}:String}}" for index in range(len(field.path)))
+        params.update((f"f{index}", part) for index, part in enumerate(field.path))
+        kind = f"JSONType(meta, {path})"
+        # Strings as themselves; numbers, booleans, objects as their JSON text.
+        value = f"if({kind} = 'String', JSONExtractString(meta, {path}), JSONExtractRaw(meta, {path}))"
+        where.append(f"{kind} != 'Null'")
+    sql = (
+        f"SELECT {value} AS value, count() AS count FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
+        "GROUP BY value ORDER BY count DESC, value ASC LIMIT {limit:UInt32}"
+    )
+    return sql, params

@@ -1,0 +1,181 @@
+"""The search APIs: lines with keyset paging, a time histogram, top values of a field, and the
+lines around one line. Service key required; every query is scoped to the key's account."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from timberyard.core.clock import now_ms
+from timberyard.core.errors import BadRequest, NotFound
+from timberyard.search import QuerySyntaxError
+from timberyard.search.fields import resolve_field
+from timberyard.store.aggregates import GROUP_COLUMNS, select_facet, select_histogram
+from timberyard.store.queries import LineQuery, select_line_by_id, select_lines, select_neighbours
+from timberyard.web.api.params import (
+    MAX_EPOCH,
+    MAX_ID,
+    choice,
+    decode_cursor,
+    encode_cursor,
+    search,
+    time_range,
+    whole_number,
+)
+from timberyard.web.credentials import service_key
+
+DEFAULT_SPAN_MS = 3_600_000
+MAX_LIMIT = 10_000
+MAX_BUCKETS = 1_000
+MAX_FACETS = 1_000
+MAX_CONTEXT = 500
+CURSOR_FIELDS = {"ts": (0, MAX_EPOCH), "id": (0, MAX_ID), "from": (0, MAX_EPOCH), "to": (0, MAX_EPOCH), "asc": (0, 1)}
+SCOPES = {"host": ("host",), "app": ("app",), "both": ("host", "app")}
+
+
+async def search_lines(request: Request) -> JSONResponse:
+    """A page of matching lines, newest first by default. The cursor carries the page's time
+    range and order, so later pages keep the range of the first even when `to` defaulted to now."""
+    started = time.monotonic()
+    node = request.app.state.node
+    key = service_key(request)
+    params = request.query_params
+    compiled = search(params, "q")
+    limit = whole_number(params, "limit", 100, MAX_LIMIT)
+    token = params.get("cursor")
+    after = None
+    if token:
+        state = decode_cursor(token, "cursor", CURSOR_FIELDS)
+        from_ms, to_ms, order, after = state["from"], state["to"], "asc" if state["asc"] else "desc", (state["ts"], state["id"])
+    else:
+        from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
+        order = choice(params, "order", ("desc", "asc"), "desc")
+    query = LineQuery(
+        account=key.account_id,
+        from_ms=from_ms,
+        to_ms=to_ms,
+        limit=limit + 1,  # one more tells whether another page exists
+        search=compiled,
+        prefer="head" if order == "asc" else "tail",
+        after=after,
+    )
+    rows = await run_in_threadpool(node.store.select, *select_lines(query))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            {"ts": last["ts_ms"], "id": last["id"], "from": from_ms, "to": to_ms, "asc": int(order == "asc")}
+        )
+    return JSONResponse(
+        {"lines": [search_line(row) for row in rows], "next_cursor": next_cursor, "took_ms": _took(started)}
+    )
+
+
+async def histogram(request: Request) -> JSONResponse:
+    node = request.app.state.node
+    key = service_key(request)
+    params = request.query_params
+    compiled = search(params, "q")
+    from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
+    buckets = whole_number(params, "buckets", 60, MAX_BUCKETS)
+    by = choice(params, "by", GROUP_COLUMNS, None)
+    width = max(1, math.ceil((to_ms - from_ms) / buckets))
+    sql, sql_params = select_histogram(key.account_id, from_ms, to_ms, compiled, width, buckets, by)
+    rows = await run_in_threadpool(node.store.select, sql, sql_params)
+    counts = [0] * buckets
+    split: list[dict[str, int]] = [{} for _ in range(buckets)]
+    for row in rows:
+        index = int(row["bucket"])
+        counts[index] += int(row["count"])
+        if by is not None:
+            split[index][row["value"]] = split[index].get(row["value"], 0) + int(row["count"])
+    result = []
+    for index in range(buckets):
+        bucket: dict[str, Any] = {"ts": from_ms + index * width, "count": counts[index]}
+        if by is not None:
+            bucket["by"] = split[index]
+        result.append(bucket)
+    return JSONResponse({"interval_ms": width, "buckets": result})
+
+
+async def facets(request: Request) -> JSONResponse:
+    node = request.app.state.node
+    key = service_key(request)
+    params = request.query_params
+    compiled = search(params, "q")
+    from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
+    limit = whole_number(params, "limit", 20, MAX_FACETS)
+    name = params.get("field", "").strip()
+    if not name:
+        raise BadRequest("missing param field: host, app, level, tag, env, file, label.NAME or a meta field path")
+    try:
+        field = resolve_field(name, 0)
+    except QuerySyntaxError as error:
+        raise BadRequest(f"field {name[:60]!r}: {error.message}") from None
+    sql, sql_params = select_facet(key.account_id, from_ms, to_ms, compiled, field, limit)
+    rows = await run_in_threadpool(node.store.select, sql, sql_params)
+    return JSONResponse({"field": name, "values": [{"value": str(row["value"]), "count": int(row["count"])} for row in rows]})
+
+
+async def context(request: Request) -> JSONResponse:
+    node = request.app.state.node
+    key = service_key(request)
+    params = request.query_params
+    raw_id = params.get("id", "")
+    if not raw_id.isascii() or not raw_id.isdigit() or int(raw_id) > MAX_ID:
+        raise BadRequest(f"id must be a line id (a whole number), got {raw_id[:30]!r}")
+    before = whole_number(params, "before", 20, MAX_CONTEXT, minimum=0)
+    after = whole_number(params, "after", 20, MAX_CONTEXT, minimum=0)
+    scope = choice(params, "scope", tuple(SCOPES), "host")
+    found = await run_in_threadpool(node.store.select, *select_line_by_id(key.account_id, int(raw_id)))
+    if not found:
+        raise NotFound(f"no line with id {raw_id} in this account")
+    line = found[0]
+    position = (line["ts_ms"], line["id"])
+    same = {column: line[column] for column in SCOPES[scope or "host"]}
+    sides: dict[str, list[dict[str, Any]]] = {}
+    for direction, count in (("before", before), ("after", after)):
+        rows = []
+        if count:
+            sql, sql_params = select_neighbours(key.account_id, position, same, count, direction)  # type: ignore[arg-type]
+            rows = await run_in_threadpool(node.store.select, sql, sql_params)
+        if direction == "before":
+            rows.reverse()  # nearest first from the store; oldest first in the answer
+        sides[direction] = [search_line(row) for row in rows]
+    return JSONResponse({"line": search_line(line), **sides})
+
+
+def search_line(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "ts": row["ts_ms"],
+        "host": row["host"],
+        "app": row["app"],
+        "level": row["level"],
+        "line": row["line"],
+        "file": row["file"],
+        "env": row["env"],
+        "tags": row["tags"],
+        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
+        "labels": row["labels"],
+    }
+
+
+def _took(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+routes = [
+    Route("/api/v1/search", search_lines, methods=["GET"]),
+    Route("/api/v1/histogram", histogram, methods=["GET"]),
+    Route("/api/v1/facets", facets, methods=["GET"]),
+    Route("/api/v1/context", context, methods=["GET"]),
+]

@@ -1,0 +1,113 @@
+"""Live tail: GET /api/v1/tail (Server-Sent Events) and /ws/tail (WebSocket).
+
+Both stream the caller's account's lines that match `q` as they become durable, typically
+well under a second after the ingest request's 200. A client that cannot keep up is sent an
+error (`"code": "TooSlow"`) and disconnected; at shutdown every stream ends with `ShuttingDown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from timberyard.core.errors import TimberyardError
+from timberyard.ingest.tail import Subscription, TailEnded
+from timberyard.search import compile_predicate, parse
+from timberyard.web.credentials import service_key
+
+KEEP_ALIVE_S = 15
+SOCKET_POLL_S = 1  # how soon a WebSocket handler notices its client has gone
+
+
+def tail_line(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "ts": row["ts"],
+        "host": row["host"],
+        "app": row["app"],
+        "level": row["level"],
+        "line": row["line"],
+        "file": row["file"],
+        "env": row["env"],
+        "tags": row["tags"],
+        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
+        "labels": row["labels"],
+    }
+
+
+def _subscribe(connection: Request | WebSocket) -> Subscription:
+    key = service_key(connection)  # type: ignore[arg-type]
+    predicate = compile_predicate(parse(connection.query_params.get("q", "")))
+    return connection.app.state.node.tail.subscribe(key.account_id, predicate)
+
+
+async def tail_events(request: Request) -> StreamingResponse:
+    subscription = _subscribe(request)
+    hub = request.app.state.node.tail
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b": connected\n\n"
+            while True:
+                try:
+                    lines = await subscription.next_lines(KEEP_ALIVE_S)
+                except TailEnded as exc:
+                    yield b"event: error\ndata: " + orjson.dumps(exc.to_dict()) + b"\n\n"
+                    return
+                if lines is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield b"".join(b"data: " + orjson.dumps(tail_line(row)) + b"\n\n" for row in lines)
+        finally:
+            hub.unsubscribe(subscription)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def tail_socket(websocket: WebSocket) -> None:
+    try:
+        subscription = _subscribe(websocket)
+    except TimberyardError as exc:
+        await websocket.close(code=1008, reason=exc.message[:120])
+        return
+    hub = websocket.app.state.node.tail
+    await websocket.accept()
+    closed = asyncio.create_task(_closed_by_client(websocket))
+    try:
+        while not closed.done():
+            try:
+                lines = await subscription.next_lines(SOCKET_POLL_S)
+            except TailEnded as exc:
+                await websocket.send_bytes(orjson.dumps(exc.to_dict()))
+                await websocket.close(code=1013 if exc.code == "TooSlow" else 1001, reason=exc.code)
+                return
+            if lines is not None:
+                await websocket.send_bytes(orjson.dumps({"lines": [tail_line(row) for row in lines]}))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        closed.cancel()
+        hub.unsubscribe(subscription)
+
+
+async def _closed_by_client(websocket: WebSocket) -> None:
+    """Tail clients send nothing; a receive returns only when the client goes away."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+routes = [
+    Route("/api/v1/tail", tail_events, methods=["GET"]),
+    WebSocketRoute("/ws/tail", tail_socket),
+]
