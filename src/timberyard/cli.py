@@ -282,6 +282,77 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
     click.echo(f"sent {sent:,} lines to {server}{retries}", err=True)
 
 
+@main.command()
+@click.argument("query", required=False, default="")
+@server_option
+@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@click.option("--from", "from_", default="1h", show_default=True, help="Start: epoch, ISO 8601, or an expression like 2h, yesterday 1pm.")
+@click.option("--to", default="now", show_default=True, help="End, in the same forms.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000), help="Most lines to print.")
+@click.option("--asc", is_flag=True, help="Oldest first (default: newest first).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--raw", is_flag=True, help="Only the raw log lines.")
+def search(query: str, server: str, key: str, from_: str, to: str, limit: int, asc: bool, as_json: bool, raw: bool) -> None:
+    """Search past lines with the query language; pages through results up to --limit.
+
+    \b
+    timberyard search 'error app:nginx' --from 'yesterday 1pm' --to '3pm'
+    timberyard search 'status:>=500' --limit 10000 --raw | less
+    """
+    colour = sys.stdout.isatty() and not (as_json or raw)
+    printed = 0
+    params: dict[str, Any] = {"q": query, "from": from_, "to": to, "order": "asc" if asc else "desc"}
+    with _client(server, key) as client:
+        while printed < limit:
+            page = client.request("GET", "/api/v1/search", params={**params, "limit": min(10_000, limit - printed)}).json()
+            for line in page["lines"]:
+                if raw:
+                    click.echo(line["line"])
+                else:
+                    _print_tail_line(line, as_json, colour)
+            printed += len(page["lines"])
+            if not page["next_cursor"]:
+                break
+            params = {"q": query, "cursor": page["next_cursor"]}
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@server_option
+@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@click.option("--from", "from_", required=True, help="Start: epoch, ISO 8601, or an expression like 7d, yesterday.")
+@click.option("--to", default="now", show_default=True, help="End, in the same forms.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-", help="File to write (JSON lines); - is stdout.")
+def export(query: str, server: str, key: str, from_: str, to: str, output: Path) -> None:
+    """Export every matching line in the range, oldest first, as JSON lines (LogDNA's export shape).
+
+    \b
+    timberyard export 'app:nginx' --from 7d -o nginx.jsonl
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    params: dict[str, Any] = {"query": query, "from": from_, "to": to}
+    written = 0
+    sink = sys.stdout.buffer if str(output) == "-" else output.open("wb")
+    try:
+        with _client(server, key) as client, Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=None, disable=str(output) == "-" or not sys.stderr.isatty()
+        ) as progress:
+            task = progress.add_task("exporting", total=None)
+            while True:
+                page = client.request("GET", "/v2/export", params=params).json()
+                sink.write(b"".join(orjson.dumps(line) + b"\n" for line in page["lines"]))
+                written += len(page["lines"])
+                progress.update(task, description=f"exported {written:,} lines")
+                if not page["pagination_id"]:
+                    break
+                params["pagination_id"] = page["pagination_id"]
+    finally:
+        if sink is not sys.stdout.buffer:
+            sink.close()
+    click.echo(f"exported {written:,} lines", err=True)
+
+
 LEVEL_COLOURS = {
     "EMERGENCY": "bright_red", "ALERT": "bright_red", "FATAL": "bright_red", "CRITICAL": "bright_red",
     "ERROR": "red", "WARN": "yellow", "NOTICE": "cyan", "INFO": "green", "DEBUG": "blue", "TRACE": "bright_black",

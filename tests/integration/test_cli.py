@@ -236,3 +236,23 @@ def test_ingest_to_a_server_that_is_not_running(unreachable_ingest: subprocess.P
     _, stderr = unreachable_ingest.communicate(timeout=180)
     result = subprocess.CompletedProcess(unreachable_ingest.args, unreachable_ingest.returncode, b"", stderr)
     assert_clean_failure(result, "cannot reach")
+
+
+def test_cli_search_and_export(server: Server, tmp_path: Path) -> None:
+    host = f"cli-search-{uuid.uuid4().hex[:8]}"
+    before = server.metric("timberyard_store_lines_total")
+    lines = [{"line": f"{'ERROR' if n % 3 == 0 else 'INFO'} cli search line {n}"} for n in range(30)]
+    assert server.ingest(lines, params={"hostname": host}).status_code == 200
+    server.wait_stored(before + 30)
+    key = ["--server", server.url, "--key", server.service_key]
+    found = run_cli("search", f"host:{host} error", "--raw", "--asc", "--limit", "5", *key).stdout.decode().splitlines()
+    assert found == [f"ERROR cli search line {n}" for n in (0, 3, 6, 9, 12)]
+    everything = run_cli("search", f"host:{host}", "--json", *key).stdout.decode().splitlines()
+    assert len(everything) == 30 and json.loads(everything[0])["line"] == "INFO cli search line 29"  # newest first
+    target = tmp_path / "out.jsonl"
+    run_cli("export", f"host:{host}", "--from", "1h", "-o", str(target), *key)
+    exported = [json.loads(line)["_line"] for line in target.read_text().splitlines()]
+    assert exported == [line["line"] for line in lines]
+    bad = run_cli("search", "(unbalanced", *key, check=False)
+    assert bad.returncode != 0 and b"Traceback" not in bad.stderr
+    assert bad.stderr.decode().startswith("Error: the server answered 400:")
