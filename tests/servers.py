@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,11 +117,16 @@ class Server:
         return float(match.group(1)) if match else 0.0
 
     def wait_stored(self, count: float, timeout: float = 30) -> None:
-        """Block until the store holds `count` lines inserted since this process started."""
+        """Block until the store holds `count` lines inserted since this process started and
+        nothing acknowledged is still waiting in the WAL, so every line a caller got a 200 for
+        (not merely as many lines as it sent) is in the store."""
         deadline = time.monotonic() + timeout
-        while self.metric("timberyard_store_lines_total") < count:
+        while self.metric("timberyard_store_lines_total") < count or self.metric("timberyard_wal_pending_bytes") > 0:
             if time.monotonic() > deadline:
-                raise AssertionError(f"store has {self.metric('timberyard_store_lines_total')} lines, expected {count}")
+                raise AssertionError(
+                    f"store has {self.metric('timberyard_store_lines_total')} lines, expected {count}; "
+                    f"{self.metric('timberyard_wal_pending_bytes')} bytes still pending in the WAL"
+                )
             time.sleep(0.05)
 
 

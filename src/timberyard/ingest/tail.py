@@ -83,10 +83,10 @@ class Subscription:
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:
-    """Rows as the predicate and clients see them: ts in epoch ms, the level detected when the
-    sender gave none (the store does the same at insert)."""
+    """Rows as the predicate and the API's line objects expect them: the time as `ts_ms` (epoch
+    ms), the level detected when the sender gave none (the store does the same at insert)."""
     table = table.select(list(TAIL_COLUMNS))
-    table = table.set_column(0, "ts", table["ts"].cast(pa.int64()))
+    table = table.set_column(0, "ts_ms", table["ts"].cast(pa.int64()))
     rows = table.to_pylist()
     for row in rows:
         if not row["level"]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import re
-
 SCAN_CHARS = 256
 
 # Canonical names, most severe first; the aliases map to them.

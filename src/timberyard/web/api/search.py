@@ -7,7 +7,6 @@ import math
 import time
 from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -19,6 +18,7 @@ from timberyard.search import QuerySyntaxError
 from timberyard.search.fields import resolve_field
 from timberyard.store.aggregates import GROUP_COLUMNS, select_facet, select_histogram
 from timberyard.store.queries import LineQuery, select_line_by_id, select_lines, select_neighbours
+from timberyard.web.api.lines import line_object
 from timberyard.web.api.params import (
     MAX_EPOCH,
     MAX_ID,
@@ -75,7 +75,7 @@ async def search_lines(request: Request) -> JSONResponse:
             {"ts": last["ts_ms"], "id": last["id"], "from": from_ms, "to": to_ms, "asc": int(order == "asc")}
         )
     return JSONResponse(
-        {"lines": [search_line(row) for row in rows], "next_cursor": next_cursor, "took_ms": _took(started)}
+        {"lines": [line_object(row) for row in rows], "next_cursor": next_cursor, "took_ms": _took(started)}
     )
 
 
@@ -149,24 +149,8 @@ async def context(request: Request) -> JSONResponse:
             rows = await run_in_threadpool(node.store.select, sql, sql_params)
         if direction == "before":
             rows.reverse()  # nearest first from the store; oldest first in the answer
-        sides[direction] = [search_line(row) for row in rows]
-    return JSONResponse({"line": search_line(line), **sides})
-
-
-def search_line(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "ts": row["ts_ms"],
-        "host": row["host"],
-        "app": row["app"],
-        "level": row["level"],
-        "line": row["line"],
-        "file": row["file"],
-        "env": row["env"],
-        "tags": row["tags"],
-        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
-        "labels": row["labels"],
-    }
+        sides[direction] = [line_object(row) for row in rows]
+    return JSONResponse({"line": line_object(line), **sides})
 
 
 def _took(started: float) -> int:

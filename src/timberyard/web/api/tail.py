@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -20,26 +19,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from timberyard.core.errors import TimberyardError
 from timberyard.ingest.tail import Subscription, TailEnded
 from timberyard.search import compile_predicate, parse
+from timberyard.web.api.lines import line_object
 from timberyard.web.credentials import service_key
 
 KEEP_ALIVE_S = 15
 SOCKET_POLL_S = 1  # how soon a WebSocket handler notices its client has gone
-
-
-def tail_line(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "ts": row["ts"],
-        "host": row["host"],
-        "app": row["app"],
-        "level": row["level"],
-        "line": row["line"],
-        "file": row["file"],
-        "env": row["env"],
-        "tags": row["tags"],
-        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
-        "labels": row["labels"],
-    }
 
 
 def _subscribe(connection: Request | WebSocket) -> Subscription:
@@ -64,7 +48,7 @@ async def tail_events(request: Request) -> StreamingResponse:
                 if lines is None:
                     yield b": keep-alive\n\n"
                     continue
-                yield b"".join(b"data: " + orjson.dumps(tail_line(row)) + b"\n\n" for row in lines)
+                yield b"".join(b"data: " + orjson.dumps(line_object(row)) + b"\n\n" for row in lines)
         finally:
             hub.unsubscribe(subscription)
 
@@ -93,7 +77,7 @@ async def tail_socket(websocket: WebSocket) -> None:
                 await websocket.close(code=1013 if exc.code == "TooSlow" else 1001, reason=exc.code)
                 return
             if lines is not None:
-                await websocket.send_bytes(orjson.dumps({"lines": [tail_line(row) for row in lines]}))
+                await websocket.send_bytes(orjson.dumps({"lines": [line_object(row) for row in lines]}))
     except WebSocketDisconnect:
         pass
     finally:

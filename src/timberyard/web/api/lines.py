@@ -1,0 +1,24 @@
+"""The line object the read APIs (search, context, live tail) return for a stored row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+
+def line_object(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` has the store's columns, with the time as `ts_ms` (epoch ms)."""
+    return {
+        "id": str(row["id"]),
+        "ts": row["ts_ms"],
+        "host": row["host"],
+        "app": row["app"],
+        "level": row["level"],
+        "line": row["line"],
+        "file": row["file"],
+        "env": row["env"],
+        "tags": row["tags"],
+        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
+        "labels": row["labels"],
+    }
