@@ -11,6 +11,7 @@ rates; LowCardinality columns halve with ZSTD over the default LZ4).
 
 from __future__ import annotations
 
+from timberyard.core.records import LOG_SCHEMA
 from timberyard.parse.levels import CANONICAL, LEVEL_PATTERN, SCAN_CHARS
 
 DATABASE = "timberyard"
@@ -70,10 +71,8 @@ SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW},
     text_index_max_memory_usage_before_flush = {TEXT_INDEX_FLUSH_BYTES}
 """
 
-INSERT_COLUMNS = (
-    "account, ts, received, id, host, app, level, env, file, ip, mac, tags, "
-    "k8s_namespace, k8s_pod, k8s_container, k8s_node, line, meta, labels, annotations, retention_days"
-)
+# Insert in the order of the Arrow batches ingest builds, which is the one definition of a row.
+INSERT_COLUMNS = ", ".join(LOG_SCHEMA.names)
 
 
 def insert_select(source: str) -> str:
