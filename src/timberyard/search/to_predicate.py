@@ -137,15 +137,24 @@ def _string_test(op: str, value: str) -> Callable[[str], bool]:
     return lambda s: s == value
 
 
-def _on_text(field: Field, test: Callable[[str], bool], numbers: frozenset[float]) -> Check:
-    """`test` on the field's text; meta numbers match by numeric equality with `numbers`,
-    meta booleans are the text true/false, meta objects, arrays and nulls never match."""
+def _on_strings(field: Field, test: Callable[[str], bool]) -> Check | None:
+    """`test` on a built-in column, any tag, or a label; None for a meta field, whose values
+    are typed JSON and need their own rule."""
     if field.kind == "column":
         return lambda row: test(row.text(field.name))
     if field.kind == "tags":
         return lambda row: any(test(tag) for tag in row.tags())
     if field.kind == "label":
         return lambda row: test(row.label(field.name))
+    return None
+
+
+def _on_text(field: Field, test: Callable[[str], bool], numbers: frozenset[float]) -> Check:
+    """`test` on the field's text; meta numbers match by numeric equality with `numbers`,
+    meta booleans are the text true/false, meta objects, arrays and nulls never match."""
+    on_strings = _on_strings(field, test)
+    if on_strings is not None:
+        return on_strings
 
     def check(row: _Row) -> bool:
         value = row.meta(field.path)
@@ -161,13 +170,7 @@ def _on_text(field: Field, test: Callable[[str], bool], numbers: frozenset[float
 
 
 def _exists(field: Field) -> Check:
-    if field.kind == "column":
-        return lambda row: row.text(field.name) != ""
-    if field.kind == "tags":
-        return lambda row: any(tag != "" for tag in row.tags())
-    if field.kind == "label":
-        return lambda row: row.label(field.name) != ""
-    return lambda row: row.meta(field.path) not in (_MISSING, None)
+    return _on_strings(field, lambda text: text != "") or (lambda row: row.meta(field.path) not in (_MISSING, None))
 
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -183,12 +186,9 @@ def _compare(field: Field, test: Callable[[float, float], bool], value: float) -
         number = parse_number(text)
         return number is not None and test(number, value)
 
-    if field.kind == "column":
-        return lambda row: on_string(row.text(field.name))
-    if field.kind == "tags":
-        return lambda row: any(on_string(tag) for tag in row.tags())
-    if field.kind == "label":
-        return lambda row: on_string(row.label(field.name))
+    on_strings = _on_strings(field, on_string)
+    if on_strings is not None:
+        return on_strings
 
     def check(row: _Row) -> bool:
         number = row.meta(field.path)
