@@ -789,18 +789,25 @@ def run(args: argparse.Namespace, report: dict) -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.gmtime()
-    report: dict = {
+def new_report(args: argparse.Namespace, started: time.struct_time, targets: dict) -> dict:
+    """The head every benchmark report starts with: when, how it was run, on what, the targets."""
+    return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
         "stamp": time.strftime("%Y%m%dT%H%M%SZ", started),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), **_versions()},
         "git": _git(),
-        "targets": {"e2e_lines_per_s": TARGET_E2E_LINES_PER_S, "e2e_over_raw_chdb": TARGET_E2E_OVER_RAW,
-                    "peak_rss_bytes": TARGET_PEAK_RSS, "store_total_over_gzip": TARGET_STORE_OVER_GZIP},
+        "targets": targets,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.gmtime()
+    report = new_report(args, started, {
+        "e2e_lines_per_s": TARGET_E2E_LINES_PER_S, "e2e_over_raw_chdb": TARGET_E2E_OVER_RAW,
+        "peak_rss_bytes": TARGET_PEAK_RSS, "store_total_over_gzip": TARGET_STORE_OVER_GZIP,
+    })
     args.out.mkdir(parents=True, exist_ok=True)
     status = 0
     try:

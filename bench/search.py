@@ -41,15 +41,14 @@ import orjson  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import corpus  # noqa: E402
-from ingest import (  # noqa: E402  (_progress, _git, _versions are private helpers of ingest.py)
+from ingest import (  # noqa: E402  (_progress is a private helper of ingest.py)
     RunFailed,
     ServerProcess,
     Workload,
-    _git,
     _progress,
-    _versions,
     console,
     init_data_dir,
+    new_report,
     push_and_watch,
     timberyard_command,
 )
@@ -446,15 +445,10 @@ def run(args, report: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.gmtime()
-    report: dict = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
-        "stamp": time.strftime("%Y%m%dT%H%M%SZ", started),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "machine": {"cpus": os.cpu_count(), **_versions()},
-        "git": _git(),
-        "targets": {"needle_p50_ms": TARGET_NEEDLE_MS, "needle_rg_over_ours": TARGET_NEEDLE_OVER_RG,
-                    "last100_p50_ms": TARGET_LAST100_MS, "histogram_p50_ms": TARGET_HISTOGRAM_MS},
-    }
+    report = new_report(args, started, {
+        "needle_p50_ms": TARGET_NEEDLE_MS, "needle_rg_over_ours": TARGET_NEEDLE_OVER_RG,
+        "last100_p50_ms": TARGET_LAST100_MS, "histogram_p50_ms": TARGET_HISTOGRAM_MS,
+    })
     args.out.mkdir(parents=True, exist_ok=True)
     status = 0
     try:
