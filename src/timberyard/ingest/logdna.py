@@ -117,7 +117,6 @@ def build_batch(lines: list[LineIn], ctx: RequestContext, limits: Limits) -> tup
     columns = {
         "account": pa.repeat(ctx.account, count),
         "ts": _timestamps(lines, ctx, limits, problems),
-        "received": pa.repeat(pa.scalar(ctx.received_ms, TIMESTAMP), count),
         "id": pa.array(range(ctx.first_id, ctx.first_id + count), pa.uint64()),
         "host": hosts,
         "app": [item.app or "" for item in lines],

@@ -14,7 +14,7 @@ import pyarrow as pa
 from timberyard.config.settings import Settings
 from timberyard.core.clock import now_ms
 from timberyard.core.metrics import Metrics
-from timberyard.ingest.ids import IdAllocator
+from timberyard.ingest.ids import IdAllocator, received_ms
 from timberyard.ingest.logdna import Limits, LineIn, Problems, RequestContext, build_batch
 from timberyard.meta.database import MetaDB
 from timberyard.store.wal import WriteAheadLog
@@ -54,11 +54,12 @@ class IngestPipeline:
         tags: tuple[str, ...] = (),
         client_now_ms: int | None = None,
     ) -> Accepted:
+        first_id = self.ids.allocate(len(lines))
         context = RequestContext(
             account=account,
             hostname=hostname,
-            received_ms=now_ms(),
-            first_id=self.ids.allocate(len(lines)),
+            received_ms=received_ms(first_id),
+            first_id=first_id,
             ip=ip,
             mac=mac,
             tags=tags,

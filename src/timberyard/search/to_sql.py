@@ -8,6 +8,7 @@ expressions we build by escaping every character. The meaning of each node match
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,12 @@ from timberyard.search.ast import (
 from timberyard.search.text import NUMBER_PATTERN, ascii_lower, is_word_char, parse_number
 
 WORD_START = "(^|[^0-9A-Za-z])"
+
+# The expression the store's Bloom filter index `long_tokens` is built on (store/schema.py
+# declares the index with this text; ClickHouse uses it only for this exact expression): the
+# line's runs of 8 or more ASCII letters and digits, lower-cased.
+LONG_TOKEN_CHARS = 8
+LONG_TOKENS = f"extractAll(lower(line), '[0-9a-z]{{{LONG_TOKEN_CHARS},}}')"
 _NUMERIC_TYPES = "('Int64', 'UInt64', 'Double')"
 
 
@@ -52,6 +59,21 @@ def term_pattern(text: str) -> str:
     return "".join(parts)
 
 
+def whole_tokens(text: str, word_start: bool) -> list[str]:
+    """The lower-cased tokens (runs of ASCII letters and digits) that every line matching `text`
+    contains whole: a run of the text bounded on both sides inside it, or at its start when the
+    match must begin at a word start (a term; a phrase may begin inside a word), never the last
+    run unless the text ends with a separator (a term's last word is a prefix). Non-ASCII text
+    gives none, since the store's tokenizer and ours could disagree on it."""
+    if not text.isascii():
+        return []
+    runs = re.split(r"[^0-9A-Za-z]+", text)
+    whole = runs[1:-1]
+    if word_start and len(runs) > 1:
+        whole.insert(0, runs[0])
+    return [ascii_lower(run) for run in whole if run]
+
+
 _COMPARE_SQL = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 
@@ -59,6 +81,15 @@ class _Compiler:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.params: dict[str, Any] = {}
+
+    def indexed(self, tokens: list[str], scan: str) -> str:
+        """`scan`, first narrowed by the long-token Bloom index when the text holds a whole long
+        token (the longest: it is the rarest). The index only skips granules; `scan` decides."""
+        long = [token for token in tokens if len(token) >= LONG_TOKEN_CHARS]
+        if not long:
+            return scan
+        token = max(long, key=len)
+        return f"has({LONG_TOKENS}, {self.bind(token, 'String')}) AND {scan}"
 
     def bind(self, value: Any, type_: str) -> str:
         name = f"{self.prefix}{len(self.params)}"
@@ -76,9 +107,11 @@ class _Compiler:
             case Not(item):
                 return f"NOT ({self.node(item)})"
             case Term(text):
-                return f"match(line, {self.bind(term_pattern(text), 'String')})"
+                return self.indexed(whole_tokens(text, word_start=True), f"match(line, {self.bind(term_pattern(text), 'String')})")
             case Phrase(text):
-                return f"positionCaseInsensitive(line, {self.bind(text, 'String')}) > 0"
+                return self.indexed(
+                    whole_tokens(text, word_start=False), f"positionCaseInsensitive(line, {self.bind(text, 'String')}) > 0"
+                )
             case FieldMatch(field, op, value):
                 return self.field_match(field, op, value)
             case FieldIn(field, values):
@@ -169,4 +202,4 @@ assert "'" not in NUMBER_PATTERN and "\\" not in NUMBER_PATTERN
 _NUMBER = f"'{NUMBER_PATTERN}'"
 
 # Every SQL string literal this module writes, for tests that check no user text leaks in.
-FIXED_LITERALS = ("'String'", "'Bool'", "'Int64'", "'UInt64'", "'Double'", "'Null'", "''", _TRUE, _FALSE, _NUMBER)
+FIXED_LITERALS = (f"'[0-9a-z]{{{LONG_TOKEN_CHARS},}}'", "'String'", "'Bool'", "'Int64'", "'UInt64'", "'Double'", "'Null'", "''", _TRUE, _FALSE, _NUMBER)

@@ -36,5 +36,8 @@ class Store(Protocol):
     def stats(self) -> StoreStats:
         """Line count and sizes of the log table."""
 
+    def merges_running(self) -> int:
+        """Background merges in progress (a backlog after a burst of inserts slows queries)."""
+
     def close(self) -> None:
         """Release the backend (flushes nothing: inserts are synchronous)."""

@@ -72,6 +72,10 @@ class ChdbStore:
         row = rows[0]
         return StoreStats(int(row["lines"]), int(row["data"]), int(row["idx"]), int(row["disk"]))
 
+    def merges_running(self) -> int:
+        rows = self.select("SELECT count() AS merges FROM system.merges WHERE database = {db:String}", {"db": schema.DATABASE})
+        return int(rows[0]["merges"])
+
     def close(self) -> None:
         self._session.close()
 

@@ -184,6 +184,10 @@ ROWS: list[dict[str, Any]] = [
         {"exception": {"class": "java.lang.NullPointerException"}},
         app="java-app", level="ERROR",
     ),
+    # long ids (the Bloom-indexed tokens): a UUID, one inside a longer token, upper case, glued by `_`
+    _row(32, "tid=b4dd622d-976f-4a3c-9d1e-0123456789ab", app="tracer"),
+    _row(33, "sid xb4dd622d-976f-4a3c; B4DD622D-976F-FFFF", app="tracer"),
+    _row(34, "req_7f3a9c1e5d2b_end 7f3a9c1e5d2b4 deadbeef00112233", app="tracer"),
 ]
 
 ALL = frozenset(row["id"] for row in ROWS)

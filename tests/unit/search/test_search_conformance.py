@@ -43,7 +43,6 @@ def _arrow(account: str) -> pa.Table:
             **row,
             "account": account,
             "ts": now,
-            "received": now,
             "ip": "",
             "mac": "",
             "labels": list(row["labels"].items()),
@@ -121,3 +120,16 @@ def test_random_queries_agree(chdb_store: ChdbStore, account: str, query: str) -
         return
     predicate = compile_predicate(node)
     assert run_sql(chdb_store, account, query) == {row["id"] for row in ROWS if predicate(row)}
+
+
+@pytest.mark.parametrize("query", ["b4dd622d-976f-4a3c-9d1e-0123456789ab", '"req_7f3a9c1e5d2b_end"'])
+def test_long_tokens_are_looked_up_in_the_bloom_index(chdb_store: ChdbStore, account: str, query: str) -> None:
+    """ClickHouse refuses to run with force_data_skipping_indices when the query cannot use the
+    index, so this fails if the lowering and the index definition stop matching."""
+    fragment, params = compile_sql(parse(query))
+    rows = chdb_store.select(
+        "SELECT id FROM timberyard.logs WHERE account = {account:String} AND " + fragment
+        + " SETTINGS force_data_skipping_indices = 'long_tokens'",
+        {"account": account, **params},
+    )
+    assert len(rows) == 1

@@ -16,7 +16,7 @@ from unit.search.conformance_rows import ROWS
 _PLACEHOLDER = re.compile(r"\{q[0-9]+:(String|Float64|Array\(String\)|Array\(Float64\))\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SQL_WORDS = {
-    "AND", "OR", "NOT", "IN", "match", "line", "positionCaseInsensitive", "startsWith", "lower", "has",
+    "AND", "OR", "NOT", "IN", "match", "line", "positionCaseInsensitive", "startsWith", "lower", "has", "extractAll",
     "arrayExists", "t", "tags", "labels", "meta", "multiIf", "JSONType", "JSONExtractString", "JSONExtractBool",
     "JSONExtractFloat", "if", "toFloat64OrZero", "host", "app", "level", "env", "file", "k8s_namespace",
     "k8s_pod", "k8s_container", "k8s_node",
