@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -45,10 +46,16 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     credentials: dict[str, str] = field(default_factory=dict)
+    serve_args: tuple[str, ...] = ()  # extra `timberyard serve` flags, e.g. --tls-cert/--tls-key
+    tls_ca: Path | None = None  # set when the server speaks HTTPS with a certificate this file verifies
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.tls_ca)) if self.tls_ca else True
 
     @property
     def ingestion_key(self) -> str:
@@ -69,7 +76,7 @@ class Server:
     def start(self) -> None:
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
+                [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}", *self.serve_args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},
@@ -79,7 +86,7 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=1, verify=self.verify).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

@@ -1,7 +1,8 @@
 """The composition root: builds one node from its settings and runs it under uvicorn.
 
-Start-up order matters: take the data-directory lock before chDB opens the store; replay the
-write-ahead log into the store before accepting new lines; on shutdown stop accepting, drain the
+Start-up order matters: check the TLS files and the WAL key, take the data-directory lock, read
+the write-ahead log (a missing key or a damaged log stops here, before chDB opens the store);
+replay the log into the store before accepting new lines; on shutdown stop accepting, drain the
 WAL into the store, then release everything.
 """
 
@@ -9,16 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import os
 import signal
+import ssl
 import sys
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 
+from timberyard.auth.access import AccessControl
+from timberyard.auth.audit import AuditTrail
 from timberyard.auth.keys import KeyRing
+from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE, LoginGuard, load_or_create_key
+from timberyard.auth.sessions import SessionManager
+from timberyard.auth.signing import KEY_FILE as AUDIT_KEY_FILE, load_or_create_signing_key
 from timberyard.config.settings import Settings
+from timberyard.core.errors import ConfigError
 from timberyard.core.metrics import Metrics
 from timberyard.ingest.pipeline import IngestPipeline
 from timberyard.ingest.tail import TailHub
@@ -26,12 +42,15 @@ from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
 from timberyard.store.batcher import Batcher
 from timberyard.store.lock import DataDirLock
-from timberyard.store.wal import WriteAheadLog
+from timberyard.store.wal import WalRecord, WriteAheadLog
+from timberyard.store.wal_crypto import KEY_ENV, load_cipher
 from timberyard.web.app import build_app
 
 log = logging.getLogger(__name__)
 
 KEY_USAGE_FLUSH_S = 10
+AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
+AUDIT_PURGE_S = 86400
 
 
 class Node:
@@ -42,22 +61,35 @@ class Node:
         self.ready = False
         self._running = False
         self._lock = DataDirLock(settings.data_dir)
+        self._replay: list[WalRecord] = []
 
     def open(self) -> None:
-        """Take the data directory and open everything; quick, done before listening."""
+        """Take the data directory and open everything; quick, done before listening. The WAL is
+        read here, not in recover(), so a missing key or a damaged log is a clear start-up error."""
         settings = self.settings
+        cipher = load_cipher(settings.wal_encryption_key_file, os.environ.get(KEY_ENV))
         self._lock.acquire()
-        self._running = True
-        self.meta = MetaDB.open(settings.resolved_metadata_url)
-        self.keyring = KeyRing(self.meta)
-        self.store = open_store(settings.resolved_store_url)
-        self.store.create_schema()
         self.wal = WriteAheadLog(
             settings.wal_dir,
             segment_bytes=settings.wal_segment_bytes,
             max_pending_bytes=settings.wal_max_bytes,
             on_durable=lambda records: self.tail.publish(self.batcher.enqueue(records)),
+            cipher=cipher,
         )
+        try:
+            self._replay = self.wal.open()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._running = True
+        self.meta = MetaDB.open(settings.resolved_metadata_url)
+        self.keyring = KeyRing(self.meta)
+        self.audit = AuditTrail(self.meta, load_or_create_signing_key(settings.data_dir / AUDIT_KEY_FILE))
+        self.sessions = SessionManager(self.meta, settings.session_idle_timeout_s, settings.session_max_age_s)
+        self.logins = LoginGuard(self.meta, load_or_create_key(settings.data_dir / LOGIN_KEY_FILE))
+        self.access = AccessControl(self.meta, self.sessions)
+        self.store = open_store(settings.resolved_store_url)
+        self.store.create_schema()
         self.batcher = Batcher(
             self.store,
             self.wal,
@@ -70,11 +102,12 @@ class Node:
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
         self.metrics.gauge("timberyard_tail_subscribers", lambda: self.tail.subscribers)
+        self.metrics.gauge("timberyard_store_merges_running", self.store.merges_running)
 
     def recover(self) -> None:
         """Replay the write-ahead log into the store, then accept lines. After a crash with a
         large WAL this takes a while; the node already answers /readyz (503) meanwhile."""
-        replay = self.wal.open()
+        replay, self._replay = self._replay, []
         if replay:
             log.info("replaying the write-ahead log", extra={"records": len(replay)})
         self.batcher.enqueue(replay)
@@ -82,7 +115,10 @@ class Node:
         self.batcher.start()
         self.wal.start()
         self.ready = True
-        log.info("node ready", extra={"data_dir": str(self.settings.data_dir), "store": self.store.url})
+        log.info(
+            "node ready",
+            extra={"data_dir": str(self.settings.data_dir), "store": self.store.url, "wal_encrypted": self.wal.encrypted},
+        )
 
     def stop(self) -> None:
         """Drain and release; safe to call twice (uvicorn's lifespan and serve() both do)."""
@@ -104,10 +140,12 @@ def build_asgi(node: Node) -> Any:
     async def lifespan(app: Any) -> AsyncIterator[None]:
         recovery = asyncio.create_task(asyncio.to_thread(node.recover))
         flusher = asyncio.create_task(_flush_key_usage(node))
+        auditor = asyncio.create_task(_maintain_audit_trail(node))
         try:
             yield
         finally:
             flusher.cancel()
+            auditor.cancel()
             await recovery
             await asyncio.to_thread(node.stop)
 
@@ -120,8 +158,24 @@ async def _flush_key_usage(node: Node) -> None:
         await asyncio.to_thread(node.keyring.flush_usage)
 
 
+async def _maintain_audit_trail(node: Node) -> None:
+    """Sign each finished hour of the audit trail within minutes; apply its retention daily.
+    A failure (the database busy for long) is logged and retried, never ends the loop."""
+    next_purge = 0.0
+    while True:
+        try:
+            await asyncio.to_thread(node.audit.seal)
+            if time.monotonic() >= next_purge:
+                await asyncio.to_thread(node.audit.purge, datetime.now(UTC), node.settings.audit_retention_days)
+                next_purge = time.monotonic() + AUDIT_PURGE_S
+        except Exception:
+            log.exception("audit trail maintenance failed; retrying in %d s", AUDIT_SEAL_S)
+        await asyncio.sleep(AUDIT_SEAL_S)
+
+
 def serve(settings: Settings) -> None:
-    """Start the node and serve HTTP until SIGINT/SIGTERM."""
+    """Start the node and serve HTTP (HTTPS with tls_cert/tls_key) until SIGINT/SIGTERM."""
+    transport = transport_options(settings)
     node = Node(settings)
     node.open()
     config = uvicorn.Config(
@@ -134,15 +188,76 @@ def serve(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=30,
+        **transport,
     )
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; these handlers
     # turn that into a clean exit (status 0) instead of death by signal or a KeyboardInterrupt.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit_cleanly)
     try:
+        config.load()
+        if config.ssl is not None:
+            config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2  # HIPAA transmission security: no TLS 1.0/1.1
         TailClosingServer(config, node).run()
     finally:
         node.stop()
+
+
+def transport_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS and reverse-proxy options, checked before the node opens anything.
+
+    Without `forwarded_allow_ips` no proxy is trusted: X-Forwarded-For/-Proto are ignored, so a
+    client cannot pose as another address in the audit trail or dodge sign-in throttling."""
+    options: dict[str, Any] = {"proxy_headers": bool(settings.forwarded_allow_ips)}
+    if settings.forwarded_allow_ips:
+        options["forwarded_allow_ips"] = _trusted_proxies(settings.forwarded_allow_ips)
+    if settings.tls_cert or settings.tls_key:
+        if not (settings.tls_cert and settings.tls_key):
+            raise ConfigError("tls_cert and tls_key go together: set both to serve HTTPS, or neither for plain HTTP")
+        cert, key = Path(settings.tls_cert).expanduser(), Path(settings.tls_key).expanduser()
+        _check_tls_pair(cert, key)
+        options.update(ssl_certfile=str(cert), ssl_keyfile=str(key))
+    return options
+
+
+def _trusted_proxies(value: str) -> list[str]:
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if "*" in entries:
+        if len(entries) > 1:
+            raise ConfigError("forwarded_allow_ips: '*' trusts every client and cannot be combined with addresses")
+        return entries
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError as exc:
+            raise ConfigError(
+                f"forwarded_allow_ips: {entry!r} is not an IP address or CIDR network such as 10.0.0.5 or 10.0.0.0/8 ({exc})"
+            ) from None
+    return entries
+
+
+def _check_tls_pair(cert: Path, key: Path) -> None:
+    """Turn OpenSSL's terse "PEM lib" into an error naming the file and what is wrong with it."""
+    contents = {}
+    for name, path in (("tls_cert", cert), ("tls_key", key)):
+        try:
+            contents[name] = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {name} {path}: {exc.strerror or exc}") from None
+    try:
+        x509.load_pem_x509_certificate(contents["tls_cert"])
+    except ValueError:
+        raise ConfigError(f"tls_cert {cert} is not a PEM certificate (-----BEGIN CERTIFICATE-----)") from None
+    try:
+        serialization.load_pem_private_key(contents["tls_key"], password=None)
+    except TypeError:
+        raise ConfigError(f"tls_key {key} is protected by a passphrase; give the node an unencrypted key file (mode 600)") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigError(f"tls_key {key} is not a PEM private key (-----BEGIN PRIVATE KEY-----)") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise ConfigError(f"tls_key {key} does not belong to tls_cert {cert} ({exc.reason or exc})") from None
 
 
 class TailClosingServer(uvicorn.Server):

@@ -256,3 +256,18 @@ def test_cli_search_and_export(server: Server, tmp_path: Path) -> None:
     bad = run_cli("search", "(unbalanced", *key, check=False)
     assert bad.returncode != 0 and b"Traceback" not in bad.stderr
     assert bad.stderr.decode().startswith("Error: the server answered 400:")
+
+
+def test_cli_search_shows_control_characters_instead_of_obeying_them(server: Server) -> None:
+    """CR/LF, ANSI escapes and HTML in log content come back exactly through the API and
+    --json/--raw, and escaped in the human-readable listing."""
+    host = f"cli-escape-{uuid.uuid4().hex[:8]}"
+    hostile = "\x1b[2J\x1b]0;pwned\x07<script>alert(1)</script>\rFAKE ok\nsecond"
+    before = server.metric("timberyard_store_lines_total")
+    assert server.ingest([{"line": hostile}], params={"hostname": host}).status_code == 200
+    server.wait_stored(before + 1)
+    key = ["--server", server.url, "--key", server.service_key]
+    assert json.loads(run_cli("search", f"host:{host}", "--json", *key).stdout)["line"] == hostile
+    shown = run_cli("search", f"host:{host}", *key).stdout.decode()
+    assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown
+    assert "\\x1b[2J\\x1b]0;pwned\\x07<script>alert(1)</script>\\rFAKE ok\n    second" in shown

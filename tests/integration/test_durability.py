@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import random
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from servers import Server, start_server
+from servers import Server, free_port, run_cli, start_server
 
 CLIENTS = 4
 LINES_PER_REQUEST = 50
@@ -70,10 +71,25 @@ def read_store_lines(data_dir: Path) -> list[str]:
 
 
 def test_kill_9_during_concurrent_ingest_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    rng = random.Random(20261128)
     server = start_server(tmp_path, TIMBERYARD_BATCH_MAX_WAIT_MS="30", TIMBERYARD_BATCH_MAX_LINES="1500")
+    kill_9_repeatedly_and_count(server, tmp_path, KILL_CYCLES)
+
+
+def test_kill_9_with_an_encrypted_wal_loses_nothing_and_leaves_no_plaintext(tmp_path: Path) -> None:
+    server = start_server(
+        tmp_path, TIMBERYARD_WAL_KEY=os.urandom(32).hex(), TIMBERYARD_BATCH_MAX_WAIT_MS="30", TIMBERYARD_BATCH_MAX_LINES="1500"
+    )
+    kill_9_repeatedly_and_count(server, tmp_path, 1)
+    segments = list((tmp_path / "wal").glob("*.wal"))
+    assert segments and sum(segment.stat().st_size for segment in segments) > 0
+    assert not any(b"payload" in segment.read_bytes() for segment in segments)
+
+
+def kill_9_repeatedly_and_count(server: Server, data_dir: Path, cycles: int) -> None:
+    """Ingest from concurrent clients, kill -9, restart, `cycles` times; drain; count every line."""
+    rng = random.Random(20261128)
     acked: list[str] = []
-    for cycle in range(KILL_CYCLES):
+    for cycle in range(cycles):
         clients = [Client(server, f"c{cycle}.{n}", 0) for n in range(CLIENTS)]
         for client in clients:
             client.start()
@@ -87,7 +103,7 @@ def test_kill_9_during_concurrent_ingest_loses_and_duplicates_nothing(tmp_path: 
     assert server.stop() == 0  # SIGTERM drains the WAL into the store
     assert len(acked) > 1000, "the clients got too few lines in to make this test meaningful"
 
-    stored = [line.removeprefix("seq=").removesuffix(" payload") for line in read_store_lines(tmp_path)]
+    stored = [line.removeprefix("seq=").removesuffix(" payload") for line in read_store_lines(data_dir)]
     counts = collections.Counter(stored)
     duplicated = {seq: n for seq, n in counts.items() if n > 1}
     missing = set(acked) - set(counts)
@@ -104,5 +120,19 @@ def test_sigterm_drains_everything_into_the_store(tmp_path: Path) -> None:
     for start in range(0, 500, 100):
         assert server.ingest(lines[start : start + 100]).status_code == 200
     assert server.metric("timberyard_store_lines_total") == 0  # all of it still only in the WAL
+    assert server.stop() == 0
+    assert sorted(read_store_lines(tmp_path)) == sorted(line["line"] for line in lines)
+
+
+def test_an_encrypted_wal_replays_only_with_its_key(tmp_path: Path) -> None:
+    key = os.urandom(32).hex()
+    server = start_server(tmp_path, TIMBERYARD_WAL_KEY=key, TIMBERYARD_BATCH_MAX_WAIT_MS="600000", TIMBERYARD_BATCH_MAX_LINES="100000000")
+    lines = [{"line": f"seq=sealed-{n} payload", "app": "durability"} for n in range(200)]
+    assert server.ingest(lines).status_code == 200
+    server.kill()  # the lines are only in the encrypted WAL
+    for env, error in [({}, "encrypted and no key is configured"), ({"TIMBERYARD_WAL_KEY": os.urandom(32).hex()}, "key does not decrypt")]:
+        refused = run_cli("serve", "--data-dir", str(tmp_path), "--http", f"127.0.0.1:{free_port()}", env=env, check=False)
+        assert refused.returncode == 1 and error in refused.stderr.decode(), refused.stderr.decode()[-2000:]
+    server.start()
     assert server.stop() == 0
     assert sorted(read_store_lines(tmp_path)) == sorted(line["line"] for line in lines)

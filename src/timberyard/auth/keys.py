@@ -1,7 +1,8 @@
 """`KeyRing`: checks the API key of every request without a database query per request.
 
 Keys found valid are cached for `cache_ttl_s`, so a key revoked by another process (the CLI)
-stops working within that time; a key revoked through this ring stops at once. Misses are
+stops working within that time; a key revoked or rotated through this ring is looked up again
+at once. A rotated key's cache entry never outlives its `expires_at`. Misses are
 never cached, so a key created elsewhere works on its first request. Last use is counted in
 memory and written in one transaction by `flush_usage`, which the server calls periodically.
 """
@@ -13,9 +14,9 @@ import time
 from datetime import UTC, datetime
 
 from timberyard.core.errors import Forbidden, MissingCredentials
-from timberyard.meta.api_keys import hash_secret
+from timberyard.meta.api_keys import DEFAULT_ROTATION_GRACE_S, hash_secret
 from timberyard.meta.database import MetaDB
-from timberyard.meta.info import KeyInfo
+from timberyard.meta.info import KeyInfo, RotatedKey
 
 FORBIDDEN_MESSAGE = "Account not found or inactive"
 
@@ -29,14 +30,14 @@ class KeyRing:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[KeyInfo, float]] = {}  # secret hash -> (key, expiry)
         self._uses: dict[str, float] = {}  # key id -> epoch seconds of the latest use
-        self._revocations = 0  # bumped by revoke(), so a lookup racing it is not cached
+        self._invalidations = 0  # bumped by revoke() and rotate(), so a lookup racing them is not cached
 
     def authenticate(self, secret: str | None, required_type: str) -> KeyInfo:
         """The active key of type `required_type` with this secret.
 
         MissingCredentials when no secret is given; Forbidden (with one message for every
         case, so a caller learns nothing about other keys) when it is unknown, revoked or
-        of the wrong type.
+        of the wrong type, or rotated and past its grace period.
         """
         if not secret:
             raise MissingCredentials("Missing Credentials")
@@ -44,9 +45,9 @@ class KeyRing:
         now = time.monotonic()
         with self._lock:
             entry = self._cache.get(digest)
-            revocations = self._revocations
+            invalidations = self._invalidations
         if entry is None or entry[1] <= now:
-            entry = self._lookup(secret, digest, now, revocations)
+            entry = self._lookup(secret, digest, now, invalidations)
         key = entry[0]
         if key.type != required_type:
             raise Forbidden(FORBIDDEN_MESSAGE)
@@ -57,11 +58,20 @@ class KeyRing:
     def revoke(self, account_id: str, key_id: str) -> KeyInfo:
         """Revoke through the database and stop accepting the key here immediately."""
         key = self._db.revoke_key(account_id, key_id)
+        self._forget(key_id)
+        return key
+
+    def rotate(self, account_id: str, key_id: str, grace_s: int = DEFAULT_ROTATION_GRACE_S) -> RotatedKey:
+        """Rotate through the database; the old key's new expiry applies here immediately."""
+        rotated = self._db.rotate_key(account_id, key_id, grace_s)
+        self._forget(key_id)
+        return rotated
+
+    def _forget(self, key_id: str) -> None:
         with self._lock:
-            self._revocations += 1
+            self._invalidations += 1
             for digest in [d for d, (cached, _) in self._cache.items() if cached.id == key_id]:
                 del self._cache[digest]
-        return key
 
     def flush_usage(self) -> None:
         """Write the last-use times gathered since the previous flush (kept if it fails)."""
@@ -80,15 +90,19 @@ class KeyRing:
             raise
 
     def _lookup(
-        self, secret: str, digest: str, now: float, revocations: int
+        self, secret: str, digest: str, now: float, invalidations: int
     ) -> tuple[KeyInfo, float]:
         key = self._db.find_key_by_secret(secret)
-        if key is None or not key.active:
+        wall = datetime.now(UTC)
+        if key is None or not key.usable_at(wall):
             with self._lock:
                 self._cache.pop(digest, None)
             raise Forbidden(FORBIDDEN_MESSAGE)
-        entry = (key, now + self._ttl)
+        ttl = self._ttl
+        if key.expires_at is not None:
+            ttl = min(ttl, (key.expires_at - wall).total_seconds())
+        entry = (key, now + ttl)
         with self._lock:
-            if self._revocations == revocations:
+            if self._invalidations == invalidations:
                 self._cache[digest] = entry
         return entry

@@ -17,6 +17,7 @@ import click
 import orjson
 
 from timberyard import __version__
+from timberyard.cli.render import terminal_safe
 from timberyard.core.errors import TimberyardError
 
 DEFAULT_URL = "http://127.0.0.1:7080"
@@ -66,8 +67,10 @@ config_option = click.option(
 @config_option
 @click.option("--http", "http", metavar="HOST:PORT", help="Address to listen on. [default: 127.0.0.1:7080]")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="Server log level.")
-def serve(data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None) -> None:
-    """Run a node: HTTP ingestion and APIs on one address.
+@click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="PEM certificate (chain) to serve HTTPS; needs --tls-key.")
+@click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key of --tls-cert, unencrypted.")
+def serve(data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None, tls_cert: Path | None, tls_key: Path | None) -> None:
+    """Run a node: HTTP ingestion and APIs on one address (HTTPS with --tls-cert and --tls-key).
 
     On the first start in an empty data directory it initialises the directory and prints the
     owner's login and the first keys, once.
@@ -77,7 +80,10 @@ def serve(data_dir: Path | None, config: Path | None, http: str | None, log_leve
     from timberyard.server import serve as run
 
     host, port = _parse_http(http)
-    settings = _settings(data_dir, config, http_host=host, http_port=port, log_level=log_level)
+    settings = _settings(
+        data_dir, config, http_host=host, http_port=port, log_level=log_level,
+        tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
+    )
     configure_logging(settings.log_level, settings.log_format)
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
@@ -98,7 +104,7 @@ def _parse_http(value: str | None) -> tuple[str | None, int | None]:
 
 
 def _print_first_start(created: dict[str, str], settings: Any) -> None:
-    url = f"http://{settings.http_host}:{settings.http_port}"
+    url = f"{'https' if settings.tls_cert else 'http'}://{settings.http_host}:{settings.http_port}"
     click.secho("Timberyard initialised a new data directory. These secrets are shown once:", fg="yellow", bold=True)
     click.echo(f"  data directory : {settings.data_dir}")
     click.echo(f"  owner login    : {created['owner_email']} / {created['owner_password']}")
@@ -231,6 +237,31 @@ def keys_revoke(server: str, key: str, key_id: str) -> None:
     click.echo(f"revoked {revoked['id']} ({revoked['type']}) at {revoked['revoked_at']}")
 
 
+_GRACE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _grace_seconds(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """`90s`, `30m`, `24h`, `7d`, or plain seconds."""
+    text = value.strip().lower()
+    unit = _GRACE_UNITS.get(text[-1:], 0) if text else 0
+    number = text[:-1] if unit else text
+    if not number.isdigit():
+        raise click.BadParameter(f"expected a duration such as 30m, 24h or 7d, got {value!r}")
+    return int(number) * (unit or 1)
+
+
+@keys.command("rotate")
+@server_option
+@service_key_option
+@click.argument("key_id")
+@click.option("--grace", default="24h", show_default=True, callback=_grace_seconds, help="How long the old secret keeps working (0 to 30d).")
+def keys_rotate(server: str, key: str, key_id: str, grace: int) -> None:
+    """Replace a key with a new one of the same type, role and name; print the new secret (shown once)."""
+    with _client(server, key) as client:
+        rotated = client.request("POST", f"/api/v1/keys/{key_id}/rotate", json={"grace_s": grace}).json()
+    click.echo(json.dumps(rotated, indent=2))
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False, allow_dash=True))
 @server_option
@@ -249,7 +280,14 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
     """
     import socket
 
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     from timberyard.client import NodeClient
 
@@ -401,8 +439,9 @@ def _print_tail_line(line: dict[str, Any], as_json: bool, colour: bool) -> None:
     import datetime as dt
 
     stamp = dt.datetime.fromtimestamp(line["ts"] / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    prefix = f"{stamp} {line['host']} {line['app'] or '-'} {line['level'] or '-'}"
-    click.echo(click.style(prefix, fg=LEVEL_COLOURS.get(line["level"])) + " " + line["line"] if colour else f"{prefix} {line['line']}")
+    prefix = terminal_safe(f"{stamp} {line['host']} {line['app'] or '-'} {line['level'] or '-'}")
+    text = terminal_safe(line["line"])
+    click.echo(click.style(prefix, fg=LEVEL_COLOURS.get(line["level"])) + " " + text if colour else f"{prefix} {text}")
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -422,3 +461,8 @@ def _batches(handle: IO[bytes], batch_lines: int, max_bytes: int = 4 * 1024 * 10
             batch, size = [], 0
     if batch or size:
         yield batch, size
+
+
+from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import users as _users  # noqa: E402,F401  (registers the command group)

@@ -23,6 +23,10 @@ class Settings:
     data_dir: Path = Path("./timberyard-data")
     http_host: str = "127.0.0.1"
     http_port: int = 7080
+    tls_cert: str = ""
+    tls_key: str = ""
+    forwarded_allow_ips: str = ""
+    wal_encryption_key_file: str = ""
     store_url: str = ""
     metadata_url: str = ""
     max_body_bytes: int = 10 * 1024 * 1024
@@ -34,7 +38,10 @@ class Settings:
     batch_max_lines: int = 100_000
     batch_max_wait_ms: int = 1000
     retention_days: int = 30
+    audit_retention_days: int = 2190
     tail_max_pending_lines: int = 50_000
+    session_idle_timeout_s: int = 900
+    session_max_age_s: int = 43200
     log_level: str = "info"
     log_format: str = "json"
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -37,6 +37,22 @@ class Forbidden(TimberyardError):
     code = "Forbidden"
 
 
+class SessionEnded(MissingCredentials):
+    """The session cookie names a session that expired, was ended, or whose user was disabled."""
+
+    code = "SessionEnded"
+
+
+class PermissionDenied(Forbidden):
+    """Authenticated, but the caller's role lacks the permission."""
+
+    code = "PermissionDenied"
+
+
+class CsrfFailed(Forbidden):
+    code = "CsrfFailed"
+
+
 class NotFound(TimberyardError):
     status = 404
     code = "NotFound"
@@ -62,6 +78,17 @@ class Overloaded(TimberyardError):
 
     status = 503
     code = "Overloaded"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(TimberyardError):
+    """Throttled (sign-in guessing, rate limits); retry after `retry_after` seconds."""
+
+    status = 429
+    code = "TooManyRequests"
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)

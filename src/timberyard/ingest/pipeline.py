@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from timberyard.config.settings import Settings
-from timberyard.core.clock import now_ms
 from timberyard.core.metrics import Metrics
 from timberyard.ingest.ids import IdAllocator, received_ms
 from timberyard.ingest.logdna import Limits, LineIn, Problems, RequestContext, build_batch

@@ -1,7 +1,8 @@
 """API keys: minted here, stored as a sha256 of the secret, looked up by that hash.
 
 A key's secret is 32 random hex characters (the shape of a LogDNA key) and is returned once,
-at creation. sha256 rather than a slow password hash is right for 128 random bits: there is
+at creation. Rotation mints a successor and gives the old key an `expires_at`, so clients
+can switch secrets without an outage. sha256 rather than a slow password hash is right for 128 random bits: there is
 nothing to brute-force, and the server must check a key on every request.
 """
 
@@ -10,19 +11,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from timberyard.core.errors import BadRequest, NotFound
-from timberyard.meta.info import KEY_TYPES, KeyInfo
+from timberyard.core.errors import BadRequest, Conflict, NotFound
+from timberyard.meta.info import KEY_TYPES, KeyInfo, RotatedKey
 from timberyard.meta.models import Account, ApiKey, utcnow
 
 SERVICE_KEY_ROLES = ("admin", "member", "readonly")
 DEFAULT_SERVICE_KEY_ROLE = "readonly"
 PREFIX_CHARS = 6
 MAX_NAME_CHARS = 100
+DEFAULT_ROTATION_GRACE_S = 24 * 3600
+MAX_ROTATION_GRACE_S = 30 * 24 * 3600
 
 
 def hash_secret(secret: str) -> str:
@@ -39,6 +42,7 @@ def key_info(row: ApiKey) -> KeyInfo:
         prefix=row.prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
         last_used_at=row.last_used_at,
     )
 
@@ -83,15 +87,37 @@ def revoke_key(session: Session, account_id: str, key_id: str) -> KeyInfo:
 
     A key of another account is reported exactly like a key that does not exist.
     """
-    row = session.scalars(
-        select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"key {key_id} not found", key=key_id)
+    row = _own_key(session, account_id, key_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
     return key_info(row)
+
+
+def rotate_key(
+    session: Session,
+    account_id: str,
+    key_id: str,
+    grace_s: int = DEFAULT_ROTATION_GRACE_S,
+    now: datetime | None = None,
+) -> RotatedKey:
+    """Mint a key of the same type, role and name, and let the old one work `grace_s` more
+    seconds (0 ends it now). Rotating twice never lengthens the old key's grace period."""
+    if isinstance(grace_s, bool) or not isinstance(grace_s, int) or not 0 <= grace_s <= MAX_ROTATION_GRACE_S:
+        raise BadRequest(
+            f"grace_s must be a whole number of seconds from 0 to {MAX_ROTATION_GRACE_S} (30 days)",
+            grace_s=grace_s,
+        )
+    now = now or utcnow()
+    row = _own_key(session, account_id, key_id)
+    if not key_info(row).usable_at(now):
+        raise Conflict(f"key {key_id} is revoked or expired; create a new key instead", key=key_id)
+    new, secret = create_key(session, account_id, row.type, name=row.name, role=row.role)
+    ends = now + timedelta(seconds=grace_s)
+    if row.expires_at is None or ends < row.expires_at:
+        row.expires_at = ends
+        session.flush()
+    return RotatedKey(key=new, secret=secret, old=key_info(row))
 
 
 def find_key_by_secret(session: Session, secret: str) -> KeyInfo | None:
@@ -118,6 +144,15 @@ def record_key_use(session: Session, uses: Mapping[str, datetime]) -> None:
         .values(last_used_at=bindparam("used_at"))
     )
     session.execute(statement, [{"key_id": k, "used_at": t} for k, t in uses.items()])
+
+
+def _own_key(session: Session, account_id: str, key_id: str) -> ApiKey:
+    row = session.scalars(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == account_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"key {key_id} not found", key=key_id)
+    return row
 
 
 def _check_role(type: str, role: str | None) -> str | None:

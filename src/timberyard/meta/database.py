@@ -25,10 +25,11 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from timberyard.auth import passwords
-from timberyard.meta import accounts, api_keys, users
-from timberyard.meta.info import AccountInfo, InitResult, KeyInfo, NewAccount, UserInfo
+from timberyard.auth import password_policy, passwords
+from timberyard.meta import accounts, api_keys, sessions, users
+from timberyard.meta.info import AccountInfo, InitResult, KeyInfo, NewAccount, RotatedKey, UserInfo
 from timberyard.meta.migrations import upgrade
+from timberyard.meta.models import utcnow
 
 BUSY_TIMEOUT_MS = 5000
 _WRITE = "timberyard_write"
@@ -69,7 +70,7 @@ class MetaDB:
     # accounts
 
     def is_initialised(self) -> bool:
-        with self._reading() as session:
+        with self.reading() as session:
             return accounts.is_initialised(session)
 
     def initialise(
@@ -86,23 +87,23 @@ class MetaDB:
         email = users.normalise_email(owner_email)
         password = secrets.token_urlsafe(18)
         password_hash = passwords.hash_password(password)
-        with self._writing() as session:
+        with self.writing() as session:
             return accounts.initialise(session, account_name, email, password, password_hash, retention_days)
 
     def create_account(self, name: str, retention_days: int = accounts.DEFAULT_RETENTION_DAYS) -> AccountInfo:
-        with self._writing() as session:
+        with self.writing() as session:
             return accounts.create_account(session, name, retention_days)
 
     def create_account_with_keys(self, name: str, retention_days: int = accounts.DEFAULT_RETENTION_DAYS) -> NewAccount:
-        with self._writing() as session:
+        with self.writing() as session:
             return accounts.create_account_with_keys(session, name, retention_days)
 
     def get_account(self, account_id: str) -> AccountInfo | None:
-        with self._reading() as session:
+        with self.reading() as session:
             return accounts.get_account(session, account_id)
 
     def list_accounts(self) -> list[AccountInfo]:
-        with self._reading() as session:
+        with self.reading() as session:
             return accounts.list_accounts(session)
 
     # keys
@@ -111,23 +112,30 @@ class MetaDB:
         self, account_id: str, type: str, name: str | None = None, role: str | None = None
     ) -> tuple[KeyInfo, str]:
         """Mint a key; the returned secret is shown once and never stored."""
-        with self._writing() as session:
+        with self.writing() as session:
             return api_keys.create_key(session, account_id, type, name=name, role=role)
 
     def list_keys(self, account_id: str, include_revoked: bool = True) -> list[KeyInfo]:
-        with self._reading() as session:
+        with self.reading() as session:
             return api_keys.list_keys(session, account_id, include_revoked)
 
     def revoke_key(self, account_id: str, key_id: str) -> KeyInfo:
-        with self._writing() as session:
+        with self.writing() as session:
             return api_keys.revoke_key(session, account_id, key_id)
 
+    def rotate_key(
+        self, account_id: str, key_id: str, grace_s: int = api_keys.DEFAULT_ROTATION_GRACE_S
+    ) -> RotatedKey:
+        """A successor for the key; the old secret works `grace_s` more seconds."""
+        with self.writing() as session:
+            return api_keys.rotate_key(session, account_id, key_id, grace_s)
+
     def find_key_by_secret(self, secret: str) -> KeyInfo | None:
-        with self._reading() as session:
+        with self.reading() as session:
             return api_keys.find_key_by_secret(session, secret)
 
     def record_key_use(self, uses: Mapping[str, datetime]) -> None:
-        with self._writing() as session:
+        with self.writing() as session:
             api_keys.record_key_use(session, uses)
 
     # users
@@ -135,15 +143,63 @@ class MetaDB:
     def add_user(self, account_id: str, email: str, password: str, role: str) -> UserInfo:
         email = users.normalise_email(email)
         users.check_role(role)
-        users.check_new_password(password)
+        password_policy.check_password(password, email)
         password_hash = passwords.hash_password(password)
-        with self._writing() as session:
+        with self.writing() as session:
             return users.add_user(session, account_id, email, password_hash, role)
+
+    def get_user(self, account_id: str, user_id: str) -> users.UserDetail:
+        with self.reading() as session:
+            return users.get_user(session, account_id, user_id)
+
+    def user_by_email(self, email: str) -> UserInfo:
+        with self.reading() as session:
+            return users.user_by_email(session, users.normalise_email(email))
+
+    def list_users(self, account_id: str | None = None) -> list[users.UserDetail]:
+        with self.reading() as session:
+            return users.list_users(session, account_id)
+
+    def update_user(
+        self, account_id: str, user_id: str, role: str | None = None, disabled: bool | None = None
+    ) -> tuple[UserInfo, UserInfo]:
+        """Change role and/or disabled; a changed user is signed out everywhere at once."""
+        with self.writing() as session:
+            before, after = users.update_user(session, account_id, user_id, role, disabled)
+            if (before.role, before.disabled) != (after.role, after.disabled):
+                sessions.end_user_sessions(session, user_id, utcnow())
+            return before, after
+
+    def transfer_owner(self, account_id: str, user_id: str) -> tuple[UserInfo | None, UserInfo]:
+        """Make `user_id` the owner, the old owner an admin; both are signed out everywhere."""
+        with self.writing() as session:
+            old, new = users.transfer_owner(session, account_id, user_id)
+            for changed in (old, new):
+                if changed is not None:
+                    sessions.end_user_sessions(session, changed.id, utcnow())
+            return old, new
+
+    def change_password(self, user_id: str, email: str, password: str, keep_session: str | None = None) -> None:
+        """Set a new password (checked by the policy) and sign out the user's other sessions."""
+        password_policy.check_password(password, email)
+        password_hash = passwords.hash_password(password)
+        with self.writing() as session:
+            users.set_password_hash(session, user_id, password_hash)
+            sessions.end_user_sessions(session, user_id, utcnow(), keep=keep_session)
+
+    def set_totp_secret(self, user_id: str, secret: str | None) -> None:
+        with self.writing() as session:
+            users.set_totp_secret(session, user_id, secret)
+
+    def set_require_two_factor(self, account_id: str, required: bool) -> bool:
+        """Set the account's two-factor rule; the previous value."""
+        with self.writing() as session:
+            return users.set_require_two_factor(session, account_id, required)
 
     def verify_password(self, email: str, password: str) -> UserInfo | None:
         """The user these credentials sign in, or None (unknown email, wrong password or
         disabled user: deliberately indistinguishable to the caller)."""
-        with self._reading() as session:
+        with self.reading() as session:
             found = users.find_user(session, email.strip().lower())
         if found is None:
             passwords.verify_nobody(password)
@@ -152,17 +208,19 @@ class MetaDB:
         if not passwords.verify_password(password_hash, password) or user.disabled:
             return None
         if passwords.needs_rehash(password_hash):
-            with self._writing() as session:
+            with self.writing() as session:
                 users.set_password_hash(session, user.id, passwords.hash_password(password))
         return user
 
     @contextmanager
-    def _reading(self) -> Iterator[Session]:
+    def reading(self) -> Iterator[Session]:
+        """A read transaction, for the repositories (meta/*.py) this class does not wrap."""
         with self._read_session() as session, session.begin():
             yield session
 
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
+    def writing(self) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite): one per logical change."""
         with self._write_session() as session, session.begin():
             yield session
 

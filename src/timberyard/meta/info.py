@@ -7,7 +7,7 @@ carries a password hash or a key hash.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 ROLES = ("owner", "admin", "member", "readonly")
 KEY_TYPES = ("ingestion", "service")
@@ -66,11 +66,16 @@ class KeyInfo:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None  # set by rotation: the end of the old secret's grace period
     last_used_at: datetime | None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Not revoked and, if it was rotated, still inside its grace period at `now`."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.usable_at(datetime.now(UTC))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -83,7 +88,77 @@ class KeyInfo:
             "active": self.active,
             "created_at": iso(self.created_at),
             "revoked_at": iso(self.revoked_at),
+            "expires_at": iso(self.expires_at),
             "last_used_at": iso(self.last_used_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedKey:
+    """The key that replaces a rotated one, its secret (shown once, kept out of `repr`), and
+    the old key, which now carries the end of its grace period in `expires_at`."""
+
+    key: KeyInfo
+    secret: str = field(repr=False)
+    old: KeyInfo = field(repr=False)
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {**self.key.to_dict(), "key": self.secret, "old": self.old.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A group with its members' emails (sorted); `scope` is a search query, "" sees nothing."""
+
+    id: str
+    account_id: str
+    name: str
+    scope: str
+    members: tuple[str, ...]
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "name": self.name,
+            "scope": self.scope,
+            "members": list(self.members),
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GrantInfo:
+    """A break-glass grant: `user` reads the whole account, beyond their groups, until `expires_at`."""
+
+    id: str
+    account_id: str
+    user_id: str
+    user_email: str
+    granted_by: str
+    granted_by_email: str
+    reason: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def active_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "user_id": self.user_id,
+            "email": self.user_email,
+            "granted_by": self.granted_by,
+            "granted_by_email": self.granted_by_email,
+            "reason": self.reason,
+            "active": self.active_at(datetime.now(UTC)),
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "revoked_at": iso(self.revoked_at),
         }
 
 

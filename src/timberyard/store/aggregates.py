@@ -20,17 +20,23 @@ def select_histogram(
     account: str, from_ms: int, to_ms: int, search: Compiled | None, width_ms: int, buckets: int, by: str | None
 ) -> tuple[str, dict[str, Any]]:
     """Line counts per bucket of `width_ms` from `from_ms` (a line at `to_ms` itself counts in
-    the last bucket), split by `by` when given."""
+    the last bucket): one row per value of `by` (one row in all without it), each with `counts`,
+    an array of `buckets` counts.
+
+    The `countResample` combinator counts into the buckets inside one aggregation keyed by the
+    value alone; grouping by (bucket, value) instead took twice as long on 10M lines, most of it
+    hashing the pairs.
+    """
     where, params = range_where(account, from_ms, to_ms, search)
-    params.update(width=width_ms, last=buckets - 1)
+    params.update(width=width_ms, buckets=buckets, last=buckets - 1)
     bucket = "least(intDiv(toUnixTimestamp64Milli(ts) - {from_ms:Int64}, {width:Int64}), {last:Int64})"
-    value, group = "", ""
+    value, group = "'' AS value", ""
     if by is not None:
         assert by in GROUP_COLUMNS, by
-        value, group = f", toString({by}) AS value", ", value"
+        value, group = f"toString({by}) AS value", f" GROUP BY {by}"
     sql = (
-        f"SELECT {bucket} AS bucket{value}, count() AS count "
-        f"FROM {LOG_TABLE} WHERE {' AND '.join(where)} GROUP BY bucket{group}"
+        f"SELECT {value}, countResample(0, {{buckets:UInt32}}, 1)({bucket}) AS counts "
+        f"FROM {LOG_TABLE} WHERE {' AND '.join(where)}{group}"
     )
     return sql, params
 

@@ -82,21 +82,36 @@ def _past(position: Position, sign: str, params: dict[str, Any]) -> list[str]:
     return [f"ts {sign}= {pos_ts}", f"(ts, id) {sign} ({pos_ts}, {{pos_id:UInt64}})"]
 
 
-def select_line_by_id(account: str, line_id: int) -> tuple[str, dict[str, Any]]:
-    sql = (
-        f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} "
-        "WHERE account = {account:String} AND id = {id:UInt64} LIMIT 1"
-    )
-    return sql, {"account": account, "id": line_id}
+def select_line_by_id(account: str, line_id: int, scope: Compiled | None = None) -> tuple[str, dict[str, Any]]:
+    """The line with this id, if it is in the account and matches `scope` (the caller's access
+    scope, compiled with its own parameter prefix)."""
+    params: dict[str, Any] = {"account": account, "id": line_id}
+    where = ["account = {account:String}", "id = {id:UInt64}", *_scope(scope, params)]
+    sql = f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} LIMIT 1"
+    return sql, params
+
+
+def _scope(scope: Compiled | None, params: dict[str, Any]) -> list[str]:
+    if scope is None:
+        return []
+    fragment, scope_params = scope
+    params.update(scope_params)
+    return [fragment]
 
 
 def select_neighbours(
-    account: str, position: Position, same: dict[str, str], count: int, direction: Literal["before", "after"]
+    account: str,
+    position: Position,
+    same: dict[str, str],
+    count: int,
+    direction: Literal["before", "after"],
+    scope: Compiled | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The `count` lines nearest `position` on one side, sharing the values in `same`
-    (column name → value; the column names are ours, never the caller's), nearest first."""
+    (column name → value; the column names are ours, never the caller's) and matching `scope`,
+    nearest first."""
     params: dict[str, Any] = {"account": account, "limit": count}
-    where = ["account = {account:String}"]
+    where = ["account = {account:String}", *_scope(scope, params)]
     for index, (column, value) in enumerate(sorted(same.items())):
         assert column in ("host", "app"), column
         params[f"same{index}"] = value

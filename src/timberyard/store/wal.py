@@ -6,7 +6,18 @@ then advances a checkpoint, after which whole segments below it are deleted. Aft
 `open()` returns the records past the checkpoint, so nothing acknowledged is lost; a torn record
 at the tail (a write cut short by kill -9) was never acknowledged and is cut off.
 
-Record frame: magic u32 | seq u64 | length u32 | crc32(seq, payload) u32 | payload.
+Record frame: magic u32 | seq u64 | length u32 | crc32(seq, body) u32 | body. The magic says
+what the body is:
+- "TYWL": the payload in the clear (no key configured, or a log from before one was);
+- "TYWE": flags u8 | the payload sealed with AES-256-GCM by store/wal_crypto.py (salt, nonce,
+  ciphertext, tag),
+  bound to its segment, offset, seq and flags. The flag BATCH_START marks the first frame of a
+  group commit. A later commit starts only after the earlier one's fsync, so a damaged frame
+  followed by an intact BATCH_START frame was durable and acknowledged: the node refuses to start
+  instead of cutting those records off. A damaged frame in a segment's last group commit is a
+  torn tail, whatever the cause (power loss may persist that commit's pages in any order).
+Records the store already has are never decrypted again, so a key is needed only while the log
+holds records the store does not.
 """
 
 from __future__ import annotations
@@ -26,20 +37,39 @@ from pathlib import Path
 
 import orjson
 
-from timberyard.core.errors import Overloaded
+from timberyard.core.errors import ConfigError, Overloaded, TimberyardError
+from timberyard.core.files import fsync_directory
+from timberyard.store.wal_crypto import KEY_ENV, OVERHEAD, WalCipher
 
 log = logging.getLogger(__name__)
 
 MAGIC = 0x5459574C  # "TYWL"
+SEALED_MAGIC = 0x54595745  # "TYWE"
 FRAME = struct.Struct("<IQII")
+BATCH_START = 0x01
+_SEALED_MARK = struct.pack("<I", SEALED_MAGIC)
 SEGMENT_SUFFIX = ".wal"
 CHECKPOINT_NAME = "checkpoint.json"
+
+
+class WalDamaged(TimberyardError):
+    """Records that were durable can no longer be read back as written; the node will not guess."""
+
+    code = "WalDamaged"
 
 
 @dataclass(frozen=True)
 class WalRecord:
     seq: int
     payload: bytes | memoryview
+
+
+@dataclass(frozen=True)
+class _Frame:
+    seq: int
+    sealed: bool
+    body: memoryview
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -60,8 +90,10 @@ class WriteAheadLog:
         segment_bytes: int,
         max_pending_bytes: int,
         on_durable: Callable[[list[WalRecord]], None],
+        cipher: WalCipher | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self._cipher = cipher
         self.segment_bytes = segment_bytes
         self.max_pending_bytes = max_pending_bytes
         self._on_durable = on_durable
@@ -73,22 +105,29 @@ class WriteAheadLog:
         self._next_seq = 1
         self._segment_fd = -1
         self._segment_size = 0
+        self._segment_first = 0
         self._segments: list[tuple[int, Path]] = []  # (first seq, path), oldest first
         self._closing = False
         self._thread: threading.Thread | None = None
         self.checkpoint = Checkpoint(epoch=uuid.uuid4().hex)
 
+    @property
+    def encrypted(self) -> bool:
+        """Whether new records are sealed (a key is configured)."""
+        return self._cipher is not None
+
     # -- start-up -----------------------------------------------------------------------------
 
     def open(self) -> list[WalRecord]:
-        """Read the log and return the records not yet committed to the store, oldest first."""
+        """Read the log and return the records not yet committed to the store, oldest first.
+        Every check runs before anything is cut off, so a refused start leaves the log as it was."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.checkpoint = self._read_checkpoint()
-        replay: list[WalRecord] = []
-        last_seq = self.checkpoint.committed
         paths = sorted(self.directory.glob("*" + SEGMENT_SUFFIX))
-        for index, path in enumerate(paths):
-            records, good_bytes = _read_segment(path)
+        segments = [(path, *_read_segment(path)) for path in paths]
+        replay = self._decode([(path, frame) for path, frames, _ in segments for frame in frames])
+        last_seq = self.checkpoint.committed
+        for index, (path, frames, good_bytes) in enumerate(segments):
             if good_bytes < path.stat().st_size:
                 where = "tail" if index == len(paths) - 1 else "middle"
                 log.warning(
@@ -99,15 +138,54 @@ class WriteAheadLog:
                 with open(path, "r+b") as handle:
                     handle.truncate(good_bytes)
             self._segments.append((int(path.stem), path))
-            for record in records:
-                last_seq = max(last_seq, record.seq)
-                if record.seq > self.checkpoint.committed:
-                    replay.append(record)
-                    self._track_pending(record.seq, len(record.payload))
+            last_seq = max([last_seq, *(frame.seq for frame in frames)])
+        for record in replay:
+            self._track_pending(record.seq, len(record.payload))
         self._next_seq = last_seq + 1
         self._write_checkpoint(self.checkpoint)
         self._drop_committed_segments()
         return replay
+
+    def _decode(self, frames: list[tuple[Path, _Frame]]) -> list[WalRecord]:
+        """The records past the checkpoint; what the store already has is never decrypted."""
+        replay: list[WalRecord] = []
+        opened = 0  # sealed records decrypted so far: tells a wrong key from an altered record
+        for path, frame in frames:
+            if frame.seq <= self.checkpoint.committed:
+                continue
+            if frame.sealed:
+                replay.append(WalRecord(frame.seq, self._unseal(path, frame, first=not opened)))
+                opened += 1
+            elif opened:
+                raise WalDamaged(
+                    f"wal segment {path} holds a plaintext record (seq {frame.seq}) after encrypted ones: "
+                    "the log was altered; restore the data directory from a backup"
+                )
+            else:
+                replay.append(WalRecord(frame.seq, frame.body))
+        return replay
+
+    def _unseal(self, path: Path, frame: _Frame, *, first: bool) -> bytes:
+        if self._cipher is None:
+            raise ConfigError(
+                f"the write-ahead log is encrypted and no key is configured: segment {path} holds encrypted records "
+                f"the store does not have yet; start the node with the key it was written with "
+                f"(wal_encryption_key_file or {KEY_ENV})"
+            )
+        flags = frame.body[0]
+        place = WalCipher.place(int(path.stem), frame.offset, frame.seq, flags)
+        payload = self._cipher.open(frame.body[1:], place)
+        if payload is not None:
+            return payload
+        if first:
+            raise ConfigError(
+                f"the configured wal encryption key does not decrypt segment {path} (record seq {frame.seq}): "
+                "start the node with the key the log was written with"
+            )
+        raise WalDamaged(
+            f"record seq {frame.seq} at byte {frame.offset} of wal segment {path} fails authentication: "
+            "it was altered or moved; restore the data directory from a backup"
+        )
 
     def start(self) -> None:
         self._open_segment()
@@ -188,10 +266,16 @@ class WriteAheadLog:
                 self._rotate(batch[0][0].seq)
                 start_size = 0
             buffers: list[bytes | memoryview] = []
-            for record, _ in batch:
-                crc = zlib.crc32(record.payload, zlib.crc32(record.seq.to_bytes(8, "little")))
-                buffers.append(FRAME.pack(MAGIC, record.seq, len(record.payload), crc))
-                buffers.append(record.payload)
+            offset = self._segment_size
+            for index, (record, _) in enumerate(batch):
+                magic, body = MAGIC, record.payload
+                if self._cipher is not None:
+                    flags = BATCH_START if index == 0 else 0
+                    place = WalCipher.place(self._segment_first, offset, record.seq, flags)
+                    magic, body = SEALED_MAGIC, bytes((flags,)) + self._cipher.seal(record.payload, place)
+                buffers.append(FRAME.pack(magic, record.seq, len(body), _crc(record.seq, body)))
+                buffers.append(body)
+                offset += FRAME.size + len(body)
             _write_all(self._segment_fd, buffers)
             os.fdatasync(self._segment_fd)
             self._segment_size += sum(len(b) for b in buffers)
@@ -218,6 +302,7 @@ class WriteAheadLog:
             self._segment_size = size
         except OSError as exc:
             log.error("could not cut a failed wal write off: %s", exc)
+            self._segment_size = self.segment_bytes  # leave the debris as a segment's tail: rotate
 
     def _open_segment(self) -> None:
         if self._segments:
@@ -226,18 +311,20 @@ class WriteAheadLog:
             first = self._next_seq
             path = self.directory / f"{first:020d}{SEGMENT_SUFFIX}"
             self._segments.append((first, path))
+        self._segment_first = first
         self._segment_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._segment_size = os.fstat(self._segment_fd).st_size
-        _fsync_dir(self.directory)
+        fsync_directory(self.directory)
 
     def _rotate(self, first_seq: int) -> None:
         os.close(self._segment_fd)
         path = self.directory / f"{first_seq:020d}{SEGMENT_SUFFIX}"
         with self._lock:
             self._segments.append((first_seq, path))
+        self._segment_first = first_seq
         self._segment_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._segment_size = 0
-        _fsync_dir(self.directory)
+        fsync_directory(self.directory)
 
     def _drop_committed_segments(self) -> None:
         """Delete every segment, except the one being written, whose records are all committed."""
@@ -265,27 +352,55 @@ class WriteAheadLog:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-        _fsync_dir(self.directory)
+        fsync_directory(self.directory)
         self.checkpoint = checkpoint
 
 
-def _read_segment(path: Path) -> tuple[list[WalRecord], int]:
-    """Parse a segment; return its intact records and the length of the intact prefix."""
+def _read_segment(path: Path) -> tuple[list[_Frame], int]:
+    """Parse a segment; return its intact frames and the length of the intact prefix. Raise
+    WalDamaged when the prefix ends at a frame that was once durable (see the module doc)."""
     data = path.read_bytes()
-    view = memoryview(data)
-    records: list[WalRecord] = []
+    frames: list[_Frame] = []
     offset = 0
-    while offset + FRAME.size <= len(data):
-        magic, seq, length, crc = FRAME.unpack_from(data, offset)
-        end = offset + FRAME.size + length
-        if magic != MAGIC or end > len(data):
-            break
-        payload = view[offset + FRAME.size : end]
-        if zlib.crc32(payload, zlib.crc32(seq.to_bytes(8, "little"))) != crc:
-            break
-        records.append(WalRecord(seq, payload))
-        offset = end
-    return records, offset
+    while (frame := _frame_at(data, offset)) is not None:
+        frames.append(frame)
+        offset += FRAME.size + len(frame.body)
+    if offset < len(data) and _batch_starts_after(data, offset):
+        raise WalDamaged(
+            f"wal segment {path} is damaged at byte {offset}, before records of a later group commit that "
+            "were acknowledged: refusing to cut them off; restore the data directory from a backup, "
+            "or move the segment aside to give up its records"
+        )
+    return frames, offset
+
+
+def _frame_at(data: bytes, offset: int) -> _Frame | None:
+    """The intact frame starting at `offset`, or None (short, wrong magic or checksum)."""
+    if offset + FRAME.size > len(data):
+        return None
+    magic, seq, length, crc = FRAME.unpack_from(data, offset)
+    end = offset + FRAME.size + length
+    if magic not in (MAGIC, SEALED_MAGIC) or end > len(data):
+        return None
+    body = memoryview(data)[offset + FRAME.size : end]
+    if _crc(seq, body) != crc or (magic == SEALED_MAGIC and length < 1 + OVERHEAD):
+        return None
+    return _Frame(seq, magic == SEALED_MAGIC, body, offset)
+
+
+def _batch_starts_after(data: bytes, damaged_at: int) -> bool:
+    """Whether an intact sealed frame opening a later group commit follows `damaged_at`."""
+    position = data.find(_SEALED_MARK, damaged_at + 1)
+    while position != -1:
+        frame = _frame_at(data, position)
+        if frame is not None and frame.sealed and frame.body[0] & BATCH_START:
+            return True
+        position = data.find(_SEALED_MARK, position + 1)
+    return False
+
+
+def _crc(seq: int, body: bytes | memoryview) -> int:
+    return zlib.crc32(body, zlib.crc32(seq.to_bytes(8, "little")))
 
 
 def _write_all(fd: int, buffers: list[bytes | memoryview]) -> None:
@@ -300,10 +415,3 @@ def _write_all(fd: int, buffers: list[bytes | memoryview]) -> None:
                 pending[0] = pending[0][written:]
                 written = 0
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,18 +1,38 @@
-"""The ASGI application: routes from web/api, JSON errors, and the node in `app.state`."""
+"""The ASGI application: routes from web/api, JSON errors, security headers, and the node in `app.state`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-from timberyard.web.api import export, ingest, keys, ops, search, tail
+from timberyard.web.api import (
+    audit,
+    auth,
+    export,
+    groups,
+    ingest,
+    keys,
+    ops,
+    search,
+    tail,
+    users,
+)
 from timberyard.web.errors import EXCEPTION_HANDLERS
+from timberyard.web.headers import SecurityHeaders
+
+
+class TimberyardApp(Starlette):
+    """Starlette with the security headers outside its error middleware, so a 500 carries them too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
-    app = Starlette(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *ops.routes, *tail.routes],
+    app = TimberyardApp(
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -11,8 +11,8 @@ import binascii
 
 from starlette.requests import Request
 
+from timberyard.core.errors import MissingCredentials
 from timberyard.meta.info import KeyInfo
-from timberyard.core.errors import Forbidden, MissingCredentials
 
 
 def _basic_user(request: Request) -> str | None:
@@ -37,13 +37,6 @@ def service_secret(request: Request) -> str | None:
 
 def ingestion_key(request: Request) -> KeyInfo:
     return _authenticate(request, ingestion_secret(request), "ingestion")
-
-
-def service_key(request: Request, *, admin: bool = False) -> KeyInfo:
-    key = _authenticate(request, service_secret(request), "service")
-    if admin and key.role not in ("owner", "admin"):
-        raise Forbidden(f"this needs an admin service key; this key's role is {key.role}")
-    return key
 
 
 def _authenticate(request: Request, secret: str | None, kind: str) -> KeyInfo:

@@ -8,14 +8,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from timberyard.core.errors import Overloaded, TimberyardError
+from timberyard.core.errors import Overloaded, TimberyardError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
 
 async def timberyard_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TimberyardError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded | TooManyRequests) else None
     if exc.status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc.message)
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)

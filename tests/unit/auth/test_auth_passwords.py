@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
-from timberyard.auth.passwords import hash_password, needs_rehash, verify_nobody, verify_password
+from timberyard.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_nobody,
+    verify_password,
+)
 
 
 def test_hash_is_argon2id_and_verifies_only_the_right_password() -> None:

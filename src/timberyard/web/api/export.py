@@ -13,37 +13,52 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
+from timberyard.auth.principal import Principal
 from timberyard.store.queries import LineQuery, select_lines
-from timberyard.web.api.params import MAX_EPOCH, MAX_ID, choice, decode_cursor, encode_cursor, search, text_list, time_range, whole_number
-from timberyard.web.credentials import service_key
+from timberyard.web.access import audit, guarded, principal_of
+from timberyard.web.api.params import (
+    MAX_EPOCH,
+    MAX_ID,
+    choice,
+    decode_cursor,
+    encode_cursor,
+    search,
+    text_list,
+    time_range,
+    whole_number,
+)
 
 MAX_SIZE = 10_000
 PAGINATION_FIELDS = {"ts": (0, MAX_EPOCH), "id": (0, MAX_ID)}
 RESERVED = {"_ts", "_host", "_app", "_line", "level", "_file", "_tag", "_lid", "_ip", "_mac", "_env", "_label", "_annotation", "_meta"}
 
 
+@guarded("logs.read")
 async def export(request: Request) -> StreamingResponse:
     node = request.app.state.node
-    key = service_key(request)
-    query = _line_query(key.account_id, request.query_params)
+    principal = principal_of(request)
+    query = _line_query(principal, request.query_params)
     sql, params = select_lines(query)
+    await _audit(request, principal, query)
     rows = await run_in_threadpool(node.store.select, sql, params)
     if query.prefer == "tail":
         rows.reverse()
     return StreamingResponse(_ndjson(rows), media_type="application/x-ndjson")
 
 
+@guarded("logs.read")
 async def export_v2(request: Request) -> JSONResponse:
     """LogDNA's v2 export: pages of lines oldest first; `pagination_id` continues strictly after
     the last line of the previous page in (ts, id) order, so each line comes exactly once."""
     node = request.app.state.node
-    key = service_key(request)
-    query = _line_query(key.account_id, request.query_params, prefer="head")
+    principal = principal_of(request)
+    query = _line_query(principal, request.query_params, prefer="head")
     token = request.query_params.get("pagination_id")
     if token:
         position = decode_cursor(token, "pagination_id", PAGINATION_FIELDS)
         query = replace(query, after=(position["ts"], position["id"]))
     sql, params = select_lines(replace(query, limit=query.limit + 1))
+    await _audit(request, principal, query)
     rows = await run_in_threadpool(node.store.select, sql, params)
     next_id = None
     if len(rows) > query.limit:
@@ -52,16 +67,21 @@ async def export_v2(request: Request) -> JSONResponse:
     return JSONResponse({"lines": [export_line(row) for row in rows], "pagination_id": next_id})
 
 
-def _line_query(account: str, params: Any, prefer: str | None = None) -> LineQuery:
+async def _audit(request: Request, principal: Principal, query: LineQuery) -> None:
+    await audit(request, principal, "export", query=request.query_params.get("query", ""),
+                details={"from": query.from_ms, "to": query.to_ms, "size": query.limit, "path": request.url.path})
+
+
+def _line_query(principal: Principal, params: Any, prefer: str | None = None) -> LineQuery:
     if prefer is None:
         prefer = choice(params, "prefer", ("head", "tail"), "tail")
     from_ms, to_ms = time_range(params)
     return LineQuery(
-        account=account,
+        account=principal.account_id,
         from_ms=from_ms,
         to_ms=to_ms,
         limit=whole_number(params, "size", MAX_SIZE, MAX_SIZE),
-        search=search(params, "query"),
+        search=search(params, "query", principal),
         hosts=text_list(params, "hosts"),
         apps=text_list(params, "apps"),
         levels=tuple(level.upper() for level in text_list(params, "levels")),

@@ -13,10 +13,12 @@ from starlette.routing import Route
 from timberyard.core.errors import BadRequest, Overloaded
 from timberyard.ingest.logdna import decode_lines
 from timberyard.parse.timestamps import parse_timestamp
+from timberyard.web.access import declares
 from timberyard.web.body import read_body
 from timberyard.web.credentials import ingestion_key
 
 
+@declares("logs.ingest")  # ingestion keys, checked below with LogDNA's own error answers
 async def ingest(request: Request) -> JSONResponse:
     node = request.app.state.node
     try:

@@ -1,7 +1,7 @@
 """Operational endpoints: liveness, readiness, and Prometheus metrics.
 
 /healthz and /readyz answer without credentials (load balancers and orchestrators probe them)
-and reveal nothing but up/ready; /metrics needs a service key.
+and reveal nothing but up/ready; /metrics needs `metrics.read` (any service key).
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from timberyard import __version__
-from timberyard.web.credentials import service_key
+from timberyard.web.access import declares, guarded
 
 
+@declares(None)
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
+@declares(None)
 async def readyz(request: Request) -> JSONResponse:
     node = request.app.state.node
     if not node.ready:
@@ -25,8 +27,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
+@guarded("metrics.read")
 async def metrics(request: Request) -> PlainTextResponse:
-    service_key(request)
     return PlainTextResponse(request.app.state.node.metrics.render(), media_type="text/plain; version=0.0.4")
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from timberyard.auth.principal import Principal
 from timberyard.core.errors import BadRequest
 from timberyard.parse.timestamps import SECONDS_CUTOFF
 from timberyard.search import compile_sql, parse
@@ -79,9 +80,10 @@ def text_list(params: Any, name: str) -> tuple[str, ...]:
     return tuple(item.strip() for value in params.getlist(name) for item in value.split(",") if item.strip())
 
 
-def search(params: Any, name: str) -> Compiled:
-    """The compiled search in `name` (empty: everything); a malformed one is the parser's 400."""
-    return compile_sql(parse(params.get(name, "")))
+def search(params: Any, name: str, principal: Principal) -> Compiled:
+    """The compiled search in `name` (empty: everything) within what `principal` may read;
+    a malformed one is the parser's 400."""
+    return compile_sql(principal.restrict(parse(params.get(name, ""))))
 
 
 def encode_cursor(state: dict[str, Any]) -> str:

@@ -19,21 +19,25 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from timberyard.core.errors import TimberyardError
 from timberyard.ingest.tail import Subscription, TailEnded
 from timberyard.search import compile_predicate, parse
+from timberyard.web.access import audit, authorize, declares
 from timberyard.web.api.lines import line_object
-from timberyard.web.credentials import service_key
 
 KEEP_ALIVE_S = 15
 SOCKET_POLL_S = 1  # how soon a WebSocket handler notices its client has gone
 
 
-def _subscribe(connection: Request | WebSocket) -> Subscription:
-    key = service_key(connection)  # type: ignore[arg-type]
-    predicate = compile_predicate(parse(connection.query_params.get("q", "")))
-    return connection.app.state.node.tail.subscribe(key.account_id, predicate)
+async def _subscribe(connection: Request | WebSocket) -> Subscription:
+    """Check the caller (`logs.read`), audit the tail, and subscribe within their scope."""
+    principal = await authorize(connection, "logs.read")
+    query = connection.query_params.get("q", "")
+    predicate = compile_predicate(principal.restrict(parse(query)))
+    await audit(connection, principal, "tail", query=query)
+    return connection.app.state.node.tail.subscribe(principal.account_id, predicate)
 
 
+@declares("logs.read")  # checked in _subscribe, which WebSockets share
 async def tail_events(request: Request) -> StreamingResponse:
-    subscription = _subscribe(request)
+    subscription = await _subscribe(request)
     hub = request.app.state.node.tail
 
     async def events() -> AsyncIterator[bytes]:
@@ -59,9 +63,10 @@ async def tail_events(request: Request) -> StreamingResponse:
     )
 
 
+@declares("logs.read")
 async def tail_socket(websocket: WebSocket) -> None:
     try:
-        subscription = _subscribe(websocket)
+        subscription = await _subscribe(websocket)
     except TimberyardError as exc:
         await websocket.close(code=1008, reason=exc.message[:120])
         return

@@ -1,0 +1,59 @@
+"""`AccessControl`: turns a session cookie into a `Principal` with its role and read scope.
+
+A user in no group reads every line of the account. A user in groups reads the lines that
+match any of their groups' scope queries; a group whose scope is empty grants nothing. An
+owner's break-glass grant lifts the scope until it expires. Scopes are read at each request,
+so a group change applies to the next request, not the next sign-in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from timberyard.auth.principal import Principal
+from timberyard.auth.sessions import SessionManager
+from timberyard.meta import grants, groups
+from timberyard.meta.database import MetaDB
+from timberyard.search import parse
+from timberyard.search.ast import MatchAll, Node, Not, Or
+
+NOTHING: Node = Not(MatchAll())
+
+
+def union_of_scopes(scopes: list[str]) -> Node:
+    """The lines any of `scopes` lets through; an empty scope lets nothing through."""
+    nodes = [parse(scope) for scope in scopes if scope.strip()]
+    if not nodes:
+        return NOTHING
+    return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+
+class AccessControl:
+    def __init__(self, db: MetaDB, sessions: SessionManager) -> None:
+        self._db = db
+        self._sessions = sessions
+
+    def principal_for_session(self, token: str) -> Principal | None:
+        """The signed-in user behind a session token; None when the session is not valid."""
+        found = self._sessions.authenticate(token)
+        if found is None:
+            return None
+        user, session = found
+        return Principal(
+            account_id=user.account_id,
+            role=user.role,
+            actor_type="user",
+            actor_id=user.id,
+            actor_name=user.email,
+            scope=self.scope_of_user(user.id),
+            session_id=session.id,
+            csrf_token=session.csrf_token,
+        )
+
+    def scope_of_user(self, user_id: str) -> Node | None:
+        """What the user may read: None for everything, else a query lines must match."""
+        with self._db.reading() as session:
+            if grants.has_active_grant(session, user_id, datetime.now(UTC)):
+                return None
+            scopes = groups.scopes_for_user(session, user_id)
+        return None if scopes is None else union_of_scopes(scopes)
