@@ -49,6 +49,7 @@ from timberyard.web.app import build_app
 log = logging.getLogger(__name__)
 
 KEY_USAGE_FLUSH_S = 10
+STORE_WATCH_S = 2
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
 AUDIT_PURGE_S = 86400
 
@@ -102,7 +103,10 @@ class Node:
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
         self.metrics.gauge("timberyard_tail_subscribers", lambda: self.tail.subscribers)
-        self.metrics.gauge("timberyard_store_merges_running", self.store.merges_running)
+        # Read from the store by a background task (`_watch_store`), never while rendering
+        # /metrics: a store query waits for the store lock, which an insert holds for a second.
+        self.merges_running = 0
+        self.metrics.gauge("timberyard_store_merges_running", lambda: self.merges_running)
 
     def recover(self) -> None:
         """Replay the write-ahead log into the store, then accept lines. After a crash with a
@@ -141,11 +145,13 @@ def build_asgi(node: Node) -> Any:
         recovery = asyncio.create_task(asyncio.to_thread(node.recover))
         flusher = asyncio.create_task(_flush_key_usage(node))
         auditor = asyncio.create_task(_maintain_audit_trail(node))
+        watcher = asyncio.create_task(_watch_store(node))
         try:
             yield
         finally:
             flusher.cancel()
             auditor.cancel()
+            watcher.cancel()
             await recovery
             await asyncio.to_thread(node.stop)
 
@@ -156,6 +162,16 @@ async def _flush_key_usage(node: Node) -> None:
     while True:
         await asyncio.sleep(KEY_USAGE_FLUSH_S)
         await asyncio.to_thread(node.keyring.flush_usage)
+
+
+async def _watch_store(node: Node) -> None:
+    """Refresh the store figures /metrics shows."""
+    while True:
+        try:
+            node.merges_running = await asyncio.to_thread(node.store.merges_running)
+        except Exception:
+            log.exception("could not read the store's merge count; retrying in %d s", STORE_WATCH_S)
+        await asyncio.sleep(STORE_WATCH_S)
 
 
 async def _maintain_audit_trail(node: Node) -> None:

@@ -271,3 +271,14 @@ def test_cli_search_shows_control_characters_instead_of_obeying_them(server: Ser
     shown = run_cli("search", f"host:{host}", *key).stdout.decode()
     assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown
     assert "\\x1b[2J\\x1b]0;pwned\\x07<script>alert(1)</script>\\rFAKE ok\n    second" in shown
+
+
+def test_accounts_made_on_the_command_line_are_in_their_audit_trail(server: Server) -> None:
+    """`init` and `accounts create` write to the metadata database directly; the audit trail
+    still says who made the account (the OS user, as `cli:NAME`)."""
+    made = json.loads(run_cli("accounts", "create", f"audited-{uuid.uuid4().hex[:6]}", "--data-dir", str(server.data_dir), "--json").stdout)
+    for key, name in ((server.service_key, server.credentials["account_name"]), (made["service_key"], made["account_name"])):
+        response = httpx.get(server.url + "/api/v1/audit", params={"q": "action:account.create", "from": 0}, auth=(key, ""), timeout=10)
+        assert response.status_code == 200, response.text
+        [entry] = response.json()["entries"]
+        assert entry["target"] == f"account {name}" and entry["actor_name"].startswith("cli:")

@@ -75,6 +75,7 @@ def serve(data_dir: Path | None, config: Path | None, http: str | None, log_leve
     On the first start in an empty data directory it initialises the directory and prints the
     owner's login and the first keys, once.
     """
+    from timberyard.cli.local import audit_change
     from timberyard.core.logsetup import configure_logging
     from timberyard.meta.database import MetaDB
     from timberyard.server import serve as run
@@ -88,7 +89,9 @@ def serve(data_dir: Path | None, config: Path | None, http: str | None, log_leve
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
         if not meta.is_initialised():
-            _print_first_start(meta.initialise(retention_days=settings.retention_days).to_json_dict(), settings)
+            created = meta.initialise(retention_days=settings.retention_days).to_json_dict()
+            audit_change(meta, created["account"], "account.create", f"account {created['account_name']}", owner=created["owner_email"])
+            _print_first_start(created, settings)
     finally:
         meta.close()
     run(settings)
@@ -125,6 +128,7 @@ def init(data_dir: Path | None, account_name: str, owner_email: str, as_json: bo
 
     Refuses to touch a directory that is already initialised.
     """
+    from timberyard.cli.local import audit_change
     from timberyard.meta.database import MetaDB
 
     settings = _settings(data_dir, None)
@@ -133,6 +137,7 @@ def init(data_dir: Path | None, account_name: str, owner_email: str, as_json: bo
         created = meta.initialise(
             account_name=account_name, owner_email=owner_email, retention_days=settings.retention_days
         ).to_json_dict()
+        audit_change(meta, created["account"], "account.create", f"account {account_name}", owner=owner_email)
     finally:
         meta.close()
     if as_json:
@@ -156,12 +161,14 @@ def accounts_create(data_dir: Path | None, name: str, as_json: bool) -> None:
 
     Works while the server runs: accounts live in the metadata database, not the store.
     """
+    from timberyard.cli.local import audit_change
     from timberyard.meta.database import MetaDB
 
     settings = _settings(data_dir, None)
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
         created = meta.create_account_with_keys(name, settings.retention_days).to_json_dict()
+        audit_change(meta, created["account"], "account.create", f"account {name}")
     finally:
         meta.close()
     click.echo(json.dumps(created) if as_json else "\n".join(f"{k}: {v}" for k, v in created.items()))
