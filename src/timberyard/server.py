@@ -175,7 +175,8 @@ async def _watch_store(node: Node) -> None:
 
 
 async def _maintain_audit_trail(node: Node) -> None:
-    """Sign each finished hour of the audit trail within minutes; apply its retention daily.
+    """Sign each finished hour of the audit trail within minutes; apply its retention and
+    forget old sign-in attempts daily.
     A failure (the database busy for long) is logged and retried, never ends the loop."""
     next_purge = 0.0
     while True:
@@ -183,6 +184,7 @@ async def _maintain_audit_trail(node: Node) -> None:
             await asyncio.to_thread(node.audit.seal)
             if time.monotonic() >= next_purge:
                 await asyncio.to_thread(node.audit.purge, datetime.now(UTC), node.settings.audit_retention_days)
+                await asyncio.to_thread(node.logins.prune)
                 next_purge = time.monotonic() + AUDIT_PURGE_S
         except Exception:
             log.exception("audit trail maintenance failed; retrying in %d s", AUDIT_SEAL_S)

@@ -104,6 +104,8 @@ def normalise_typed_email(email: str) -> str:
 class LoginGuard:
     """Thread-safe. `key` signs device cookies and enrolment tokens; `now` is for tests."""
 
+    KEEP = timedelta(days=7)  # attempts older than this no longer throttle or alert
+
     def __init__(self, db: MetaDB, key: bytes, now: Callable[[], datetime] = utcnow) -> None:
         self._db = db
         self._key = key
@@ -112,6 +114,11 @@ class LoginGuard:
         self._lock = threading.Lock()
         self._device_failures: dict[str, list[datetime]] = {}  # device nonce -> failure times
         self._alerted: dict[tuple[str, str], datetime] = {}  # (kind, value) -> last alert
+
+    def prune(self) -> int:
+        """Delete the attempts older than `KEEP`; the node calls this daily."""
+        with self._db.writing() as session:
+            return logins.delete_before(session, self._now() - self.KEEP)
 
     def sign_in(
         self,

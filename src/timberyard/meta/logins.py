@@ -5,6 +5,8 @@ indexed together with the time, so a count reads only that window's rows. An att
 written as `checking` before its password is checked and gets its outcome after, so attempts
 running at the same time count each other: a burst of parallel guesses is throttled like a
 sequence. A row left `checking` (the server stopped mid-check) keeps counting as a failure.
+Rows are kept for `LoginGuard.KEEP` (the audit trail keeps every sign-in for years), so a
+flood of attempts cannot grow the table without end.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from timberyard.meta.models import LoginAttempt
@@ -70,6 +72,11 @@ def set_outcome(session: Session, attempt_id: int, outcome: str) -> None:
     """Give a `checking` attempt its outcome."""
     _check_outcome(outcome)
     session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(outcome=outcome))
+
+
+def delete_before(session: Session, before: datetime) -> int:
+    """Forget attempts older than `before`; returns how many went."""
+    return session.execute(delete(LoginAttempt).where(LoginAttempt.at < before)).rowcount or 0
 
 
 def count_failures(session: Session, since: datetime, *, email: str | None = None, ip: str | None = None) -> FailureCount:

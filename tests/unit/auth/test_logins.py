@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -207,3 +208,12 @@ def test_the_key_is_made_once_privately_and_then_reused(tmp_path: Path) -> None:
     path.write_bytes(b"short")
     with pytest.raises(ConfigError, match="not a sign-in key"):
         load_or_create_key(path)
+
+
+def test_old_attempts_are_pruned_and_recent_ones_kept(guard: LoginGuard, db: MetaDB, ann: UserInfo, clock: Clock) -> None:
+    guard.sign_in(ann.email, "wrong password!", ip=IP, user_agent="ua")
+    clock.advance((LoginGuard.KEEP + timedelta(hours=1)).total_seconds())
+    guard.sign_in(ann.email, "wrong again!!", ip=IP, user_agent="ua")
+    assert guard.prune() == 1
+    with db.reading() as session:
+        assert session.query(LoginAttempt).count() == 1
