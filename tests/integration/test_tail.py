@@ -225,3 +225,23 @@ def test_cli_tail_prints_matching_lines(server: Server) -> None:
             assert first["line"] == "ERROR from the cli test" and first["level"] == "ERROR"
         finally:
             process.terminate()
+
+
+def test_websocket_with_a_session_must_come_from_this_origin(server: Server) -> None:
+    """A page of another origin on the same site gets the session cookie sent with its
+    WebSocket handshake; only the Origin header tells it apart, so it is checked."""
+    login = httpx.post(
+        server.url + "/api/v1/auth/login",
+        json={"email": server.credentials["owner_email"], "password": server.credentials["owner_password"]},
+        timeout=30,
+    )
+    assert login.status_code == 200, login.text
+    cookie = f"timberyard_session={login.cookies['timberyard_session']}"
+    url = server.url.replace("http://", "ws://") + "/ws/tail"
+    own_origin = server.url
+    with connect(url, additional_headers={"Cookie": cookie, "Origin": own_origin}, open_timeout=10) as socket:
+        socket.ping()
+    for origin in ("http://evil.example", server.url.replace("127.0.0.1", "localhost")):
+        with pytest.raises(Exception, match="403|rejected|1008"):
+            with connect(url, additional_headers={"Cookie": cookie, "Origin": origin}, open_timeout=10) as socket:
+                socket.recv(timeout=5)

@@ -4,8 +4,9 @@ A caller is a browser session (the session cookie) or an API key (HTTP Basic or 
 `servicekey` header). Every route declares the permission it needs with `guarded` (or says it
 is `public`), and tests/integration/test_access_matrix.py enumerates the app's routes, so a
 route without a declaration fails the suite. Cookie-authenticated writes must echo the
-session's CSRF token in `X-CSRF-Token`; API keys cannot be sent by a browser on its own, so
-they need none. Every refusal is written to the audit trail.
+session's CSRF token in `X-CSRF-Token`, and a cookie-authenticated WebSocket must come from
+this server's own origin; API keys cannot be sent by a browser on its own, so they need
+neither. Every refusal is written to the audit trail.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ async def authorize(connection: HTTPConnection, permission: str) -> Principal:
     allowed, 403 for a cookie write without the session's CSRF token."""
     principal = await authenticate(connection)
     method = connection.scope.get("method", "GET")
+    if principal.csrf_token is not None and connection.scope["type"] == "websocket" and not _same_origin(connection):
+        # Browsers send cookies with a WebSocket handshake from any page of the same site and
+        # apply no same-origin rule to it, so the Origin header is the only guard.
+        await audit_denial(connection, principal, permission, "WebSocket from another origin")
+        raise CsrfFailed("a WebSocket signed in with a session must come from this server's own pages")
     if principal.csrf_token is not None and method not in SAFE_METHODS:
         sent = connection.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), principal.csrf_token.encode()):
@@ -84,6 +90,12 @@ async def authorize(connection: HTTPConnection, permission: str) -> Principal:
             f"your role ({principal.role}) may not do this: it needs {permission}, which {holders(permission)} have"
         )
     return principal
+
+
+def _same_origin(connection: HTTPConnection) -> bool:
+    origin = connection.headers.get("origin", "")
+    host = connection.headers.get("host", "")
+    return bool(host) and origin.partition("://")[2] == host
 
 
 async def audit_denial(connection: HTTPConnection, principal: Principal, permission: str, reason: str) -> None:
