@@ -80,12 +80,16 @@ def callers(server: Server) -> dict[str, Any]:
         **owner(),
     )
     assert grant.status_code == 201, grant.text
+    view = httpx.post(server.url + "/api/v1/views", json={"name": "matrix-view", "query": "app:matrix"}, timeout=10, **admin)
+    assert view.status_code == 201, view.text
     real = {
         "key_id": next(k["id"] for k in keys if k["type"] == "ingestion"),
         "user_id": user.json()["id"],
         "name": "matrix-group",
         "email": email,
         "grant_id": grant.json()["id"],
+        "view_id": view.json()["id"],
+        "path": MISSING,  # the UI's static files are public and in no account: only a missing one is a 404 to all
     }
     return {
         "auth": {

@@ -133,8 +133,19 @@ def test_search_is_newest_first_with_the_documented_shape(server: Server, corpus
     assert first["ts"] == END_MS and first["host"] == HOST and first["app"] == "api" and first["level"] == "WARN"
     assert first["tags"] == ["odd", "any"] and first["fields"]["user"] == {"name": "u3"} and first["labels"] == {}
     assert isinstance(first["id"], str) and first["id"].isdigit() and first["file"] == "" and first["env"] == ""
+    assert first["annotations"] == {} and first["k8s"] == {"namespace": "", "pod": "", "container": "", "node": ""}
     body = ok(server, "/api/v1/search", q=f"host:=={HOST}", **in_range(), limit=10)
     assert body["lines"] == corpus[:10] and body["next_cursor"] and isinstance(body["took_ms"], int)
+
+
+def test_kubernetes_fields_come_back_with_the_line(server: Server) -> None:
+    host = f"k8s-{uuid.uuid4().hex[:8]}"
+    file = f"/var/log/containers/checkout-7d9f_shop_api-{'ab' * 32}.log"
+    before = server.metric("timberyard_store_lines_total")
+    assert server.ingest([{"line": "pod line", "file": file}], params={"hostname": host}).status_code == 200
+    server.wait_stored(before + 1)
+    [line] = ok(server, "/api/v1/search", q=f"host:=={host}", **{"from": 0})["lines"]
+    assert line["k8s"] == {"namespace": "shop", "pod": "checkout-7d9f", "container": "api", "node": host}
 
 
 def test_search_ascending_and_seconds(server: Server, corpus: list[dict[str, Any]]) -> None:

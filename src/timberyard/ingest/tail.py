@@ -23,7 +23,7 @@ from timberyard.parse.levels import detect_level
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 TAIL_COLUMNS = (
-    "ts", "id", "host", "app", "level", "env", "file", "tags", "line", "meta", "labels",
+    "ts", "id", "host", "app", "level", "env", "file", "tags", "line", "meta", "labels", "annotations",
     "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node",
 )
 
@@ -92,6 +92,7 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
         if not row["level"]:
             row["level"] = detect_level(row["line"])
         row["labels"] = dict(row["labels"] or ())
+        row["annotations"] = dict(row["annotations"] or ())
     return rows
 
 

@@ -212,3 +212,22 @@ class AuditDigest(Base):
     signature: Mapped[str] = mapped_column(String(128))  # base64 Ed25519 signature of digest_hash
     public_key_id: Mapped[str] = mapped_column(String(64))  # sha256 of the raw public key
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedView(Base):
+    """A saved search of the viewer (query, filters, time range), shared within its account.
+    `filters` is a JSON object; `range` is time-range text such as "last 2 hours"."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("account_id", "category", "name", name="uq_saved_views_account_id_category_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(100))  # "" is uncategorised
+    query: Mapped[str] = mapped_column(Text)
+    filters: Mapped[str] = mapped_column(Text)
+    range: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from timberyard.web import ui
 from timberyard.web.api import (
     audit,
     auth,
@@ -17,7 +18,9 @@ from timberyard.web.api import (
     ops,
     search,
     tail,
+    timerange,
     users,
+    views,
 )
 from timberyard.web.errors import EXCEPTION_HANDLERS
 from timberyard.web.headers import SecurityHeaders
@@ -32,7 +35,7 @@ class TimberyardApp(Starlette):
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

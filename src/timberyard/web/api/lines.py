@@ -7,6 +7,9 @@ from typing import Any
 import orjson
 
 
+K8S_FIELDS = ("namespace", "pod", "container", "node")
+
+
 def line_object(row: dict[str, Any]) -> dict[str, Any]:
     """`row` has the store's columns, with the time as `ts_ms` (epoch ms)."""
     return {
@@ -21,4 +24,6 @@ def line_object(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row["tags"],
         "fields": orjson.loads(row["meta"]) if row["meta"] else {},
         "labels": row["labels"],
+        "annotations": row["annotations"],
+        "k8s": {name: row[f"k8s_{name}"] for name in K8S_FIELDS},
     }

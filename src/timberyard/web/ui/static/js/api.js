@@ -1,0 +1,72 @@
+// JSON client for the server's API: one place that sends the session cookie, adds the CSRF
+// token to writes and turns error answers into ApiError, so pages only handle the happy path.
+
+let csrfToken = null;
+let unauthenticatedHandler = null;
+
+/** An error answer from the server: `status` (HTTP), `code` and the whole `body`. */
+export class ApiError extends Error {
+  constructor(message, status, code, body) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.body = body || {};
+    this.position = this.body.position;
+    this.hint = this.body.hint;
+  }
+}
+
+/** Remember the session's CSRF token; writes send it in X-CSRF-Token. */
+export function setCsrf(token) {
+  csrfToken = token || null;
+}
+
+/** Call fn(error) whenever an answer is a 401 (signed out, session ended). */
+export function onUnauthenticated(fn) {
+  unauthenticatedHandler = fn;
+}
+
+/** Build "path?k=v" from params, skipping null/undefined/"" values. */
+export function withParams(path, params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value === null || value === undefined || value === "") continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
+}
+
+/**
+ * Send a request; resolve to the parsed JSON (or text for non-JSON answers).
+ * Throws ApiError carrying the server's error, code, position and hint.
+ */
+export async function api(method, path, { params, json } = {}) {
+  const verb = method.toUpperCase();
+  const headers = { Accept: "application/json" };
+  const init = { method: verb, headers, credentials: "same-origin" };
+  if (verb !== "GET" && verb !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(json);
+  }
+  let response;
+  try {
+    response = await fetch(withParams(path, params), init);
+  } catch (err) {
+    throw new ApiError(`cannot reach the server (${err.message})`, 0, "NetworkError", {});
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await response.json().catch(() => ({})) : await response.text();
+  if (response.ok) return body;
+  const data = typeof body === "object" && body !== null ? body : { error: String(body) };
+  const error = new ApiError(
+    data.error || `${response.status} ${response.statusText}`,
+    response.status,
+    data.code || "HttpError",
+    data,
+  );
+  if (response.status === 401 && unauthenticatedHandler) unauthenticatedHandler(error);
+  throw error;
+}
