@@ -16,8 +16,7 @@ import os
 import signal
 import ssl
 import sys
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,11 @@ from cryptography.hazmat.primitives import serialization
 from timberyard.auth.access import AccessControl
 from timberyard.auth.audit import AuditTrail
 from timberyard.auth.keys import KeyRing
-from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE, LoginGuard, load_or_create_key
+from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE
+from timberyard.auth.logins import LoginGuard, load_or_create_key
 from timberyard.auth.sessions import SessionManager
-from timberyard.auth.signing import KEY_FILE as AUDIT_KEY_FILE, load_or_create_signing_key
+from timberyard.auth.signing import KEY_FILE as AUDIT_KEY_FILE
+from timberyard.auth.signing import load_or_create_signing_key
 from timberyard.config.settings import Settings
 from timberyard.core.errors import ConfigError
 from timberyard.core.metrics import Metrics
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 KEY_USAGE_FLUSH_S = 10
 STORE_WATCH_S = 2
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
-AUDIT_PURGE_S = 86400
+PURGE_S = 86400  # and old audit entries and sign-in attempts are purged daily
 
 
 class Node:
@@ -103,10 +104,18 @@ class Node:
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
         self.metrics.gauge("timberyard_tail_subscribers", lambda: self.tail.subscribers)
-        # Read from the store by a background task (`_watch_store`), never while rendering
+        # Read from the store by a background chore (`refresh_store_figures`), never while rendering
         # /metrics: a store query waits for the store lock, which an insert holds for a second.
         self.merges_running = 0
         self.metrics.gauge("timberyard_store_merges_running", lambda: self.merges_running)
+
+    def refresh_store_figures(self) -> None:
+        self.merges_running = self.store.merges_running()
+
+    def purge_expired(self) -> None:
+        """Apply the audit trail's retention and forget old sign-in attempts."""
+        self.audit.purge(datetime.now(UTC), self.settings.audit_retention_days)
+        self.logins.prune()
 
     def recover(self) -> None:
         """Replay the write-ahead log into the store, then accept lines. After a crash with a
@@ -143,52 +152,35 @@ def build_asgi(node: Node) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         recovery = asyncio.create_task(asyncio.to_thread(node.recover))
-        flusher = asyncio.create_task(_flush_key_usage(node))
-        auditor = asyncio.create_task(_maintain_audit_trail(node))
-        watcher = asyncio.create_task(_watch_store(node))
+        chores = [
+            asyncio.create_task(_every(seconds, work, what))
+            for seconds, work, what in (
+                (KEY_USAGE_FLUSH_S, node.keyring.flush_usage, "writing key use"),
+                (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
+                (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),
+                (PURGE_S, node.purge_expired, "purging expired audit entries and sign-in attempts"),
+            )
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            auditor.cancel()
-            watcher.cancel()
+            for chore in chores:
+                chore.cancel()
             await recovery
             await asyncio.to_thread(node.stop)
 
     return build_app(node, lifespan=lifespan)
 
 
-async def _flush_key_usage(node: Node) -> None:
-    while True:
-        await asyncio.sleep(KEY_USAGE_FLUSH_S)
-        await asyncio.to_thread(node.keyring.flush_usage)
-
-
-async def _watch_store(node: Node) -> None:
-    """Refresh the store figures /metrics shows."""
+async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
+    """Run `work` on a worker thread now and every `seconds`. A failure (the database busy for
+    long, say) is logged and retried next time; it never ends the loop."""
     while True:
         try:
-            node.merges_running = await asyncio.to_thread(node.store.merges_running)
+            await asyncio.to_thread(work)
         except Exception:
-            log.exception("could not read the store's merge count; retrying in %d s", STORE_WATCH_S)
-        await asyncio.sleep(STORE_WATCH_S)
-
-
-async def _maintain_audit_trail(node: Node) -> None:
-    """Sign each finished hour of the audit trail within minutes; apply its retention and
-    forget old sign-in attempts daily.
-    A failure (the database busy for long) is logged and retried, never ends the loop."""
-    next_purge = 0.0
-    while True:
-        try:
-            await asyncio.to_thread(node.audit.seal)
-            if time.monotonic() >= next_purge:
-                await asyncio.to_thread(node.audit.purge, datetime.now(UTC), node.settings.audit_retention_days)
-                await asyncio.to_thread(node.logins.prune)
-                next_purge = time.monotonic() + AUDIT_PURGE_S
-        except Exception:
-            log.exception("audit trail maintenance failed; retrying in %d s", AUDIT_SEAL_S)
-        await asyncio.sleep(AUDIT_SEAL_S)
+            log.exception("%s failed; retrying in %d s", what, seconds)
+        await asyncio.sleep(seconds)
 
 
 def serve(settings: Settings) -> None:

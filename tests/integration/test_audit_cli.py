@@ -3,7 +3,6 @@ public key, read beside the server, and verify failing (exit 1, naming the place
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 import uuid

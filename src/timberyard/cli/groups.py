@@ -25,8 +25,7 @@ def _change(data_dir: Path | None, account_name: str | None, action: str, change
     """Run a repository change for the account in one transaction, then audit it as `action`."""
     with local.open_meta(data_dir) as meta:
         account = local.account_id(meta, account_name)
-        with meta.writing() as session:
-            result = change(session, account, *args)
+        result = meta.transact(change, account, *args, write=True)
         local.audit_change(meta, account, action, f"group {result.name}", **details)
         return result
 
@@ -101,8 +100,7 @@ def groups_list(data_dir: Path | None, account_name: str | None, as_json: bool) 
 
     with local.open_meta(data_dir) as meta:
         account_id = local.account_id(meta, account_name)
-        with meta.reading() as session:
-            listed = [g.to_dict() for g in repository.list_groups(session, account_id)]
+        listed = [g.to_dict() for g in meta.transact(repository.list_groups, account_id, write=False)]
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return

@@ -14,12 +14,12 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -27,11 +27,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from timberyard.auth import password_policy, passwords
 from timberyard.meta import accounts, api_keys, sessions, users
-from timberyard.meta.info import AccountInfo, InitResult, KeyInfo, NewAccount, RotatedKey, UserInfo
+from timberyard.meta.info import (
+    AccountInfo,
+    InitResult,
+    KeyInfo,
+    NewAccount,
+    RotatedKey,
+    UserInfo,
+)
 from timberyard.meta.migrations import upgrade
 from timberyard.meta.models import utcnow
 
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 _WRITE = "timberyard_write"
 
 
@@ -211,6 +219,12 @@ class MetaDB:
             with self.writing() as session:
                 users.set_password_hash(session, user.id, passwords.hash_password(password))
         return user
+
+    def transact(self, work: Callable[..., T], *args: Any, write: bool) -> T:
+        """`work(session, *args)` in one transaction: for repositories (meta/*.py) called from
+        a worker thread, e.g. `run_in_threadpool(db.transact, groups.get_group, ..., write=False)`."""
+        with self.writing() if write else self.reading() as session:
+            return work(session, *args)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

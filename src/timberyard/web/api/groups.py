@@ -21,7 +21,6 @@ from starlette.routing import Route
 from timberyard.auth.principal import Principal
 from timberyard.core.errors import BadRequest, Forbidden, NotFound
 from timberyard.meta import grants, groups, users
-from timberyard.meta.database import MetaDB
 from timberyard.meta.info import GrantInfo, GroupInfo, UserInfo, iso
 from timberyard.web.access import audit, guarded, principal_of
 from timberyard.web.json_body import json_object, required_text
@@ -29,19 +28,9 @@ from timberyard.web.json_body import json_object, required_text
 T = TypeVar("T")
 
 
-def _reading(db: MetaDB, read: Callable[..., T], *args: Any) -> T:
-    with db.reading() as session:
-        return read(session, *args)
-
-
-def _writing(db: MetaDB, change: Callable[..., T], *args: Any) -> T:
-    with db.writing() as session:
-        return change(session, *args)
-
-
 async def _run(request: Request, change: Callable[..., T], *args: Any, write: bool = True) -> T:
     """Run a repository function in one transaction, on a worker thread."""
-    return await run_in_threadpool(_writing if write else _reading, request.app.state.node.meta, change, *args)
+    return await run_in_threadpool(request.app.state.node.meta.transact, change, *args, write=write)
 
 
 # groups: a path naming a group that does not exist is a 404 whatever the body (the repository

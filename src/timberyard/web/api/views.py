@@ -27,13 +27,7 @@ EXAMPLE = '{"name": "payment errors", "category": "payments", "query": "app:paym
 
 async def _transaction(request: Request, work: Callable[..., T], *args: Any, write: bool) -> T:
     """Run a repository function in one transaction, on a worker thread."""
-    db = request.app.state.node.meta
-
-    def run() -> T:
-        with (db.writing() if write else db.reading()) as session:
-            return work(session, *args)
-
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(request.app.state.node.meta.transact, work, *args, write=write)
 
 
 def _target(view: ViewInfo) -> str:
