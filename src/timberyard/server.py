@@ -113,7 +113,9 @@ class Node:
         self.merges_running = self.store.merges_running()
 
     def purge_expired(self) -> None:
-        """Apply the audit trail's retention and forget old sign-in attempts."""
+        """Apply the audit trail's retention and forget old sign-in attempts. Only sealed hours
+        are purged, so it seals first (a no-op when the sealing chore got there already)."""
+        self.audit.seal()
         self.audit.purge(datetime.now(UTC), self.settings.audit_retention_days)
         self.logins.prune()
 
