@@ -245,8 +245,8 @@ def basic_auth(user: str, password: str = "") -> str:
 class ServerProcess:
     """`timberyard serve` on a loopback port, its log in a file, RSS sampled while it runs."""
 
-    def __init__(self, cmd: list[str], data_dir: Path, log_path: Path) -> None:
-        self.cmd, self.data_dir, self.log_path = cmd, data_dir, log_path
+    def __init__(self, cmd: list[str], data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.cmd, self.data_dir, self.log_path, self.env = cmd, data_dir, log_path, env or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.rss_max = 0
@@ -259,7 +259,7 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [*self.cmd, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **self.env})
         threading.Thread(target=self._sample_rss, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

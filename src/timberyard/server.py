@@ -37,7 +37,10 @@ from timberyard.auth.signing import load_or_create_signing_key
 from timberyard.config.settings import Settings
 from timberyard.core.errors import ConfigError
 from timberyard.core.metrics import Metrics
-from timberyard.ingest.pipeline import IngestPipeline
+from timberyard.ingest.feed import DurableFeed
+from timberyard.ingest.field_types import FieldTypes
+from timberyard.ingest.pipeline import Pipeline
+from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.tail import TailHub
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
@@ -51,6 +54,7 @@ log = logging.getLogger(__name__)
 
 KEY_USAGE_FLUSH_S = 10
 STORE_WATCH_S = 2
+TAIL_CHECK_S = 2  # a live tail ends within this of its key being revoked or its user signed out
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
 PURGE_S = 86400  # and old audit entries and sign-in attempts are purged daily
 
@@ -59,8 +63,8 @@ class Node:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.tail = TailHub(settings.tail_max_pending_lines)
-        self.ready = False
+        self.tail = TailHub(settings.tail_max_pending_lines, settings.tail_max_per_principal)
+        self.feed = DurableFeed()
         self._running = False
         self._lock = DataDirLock(settings.data_dir)
         self._replay: list[WalRecord] = []
@@ -75,7 +79,7 @@ class Node:
             settings.wal_dir,
             segment_bytes=settings.wal_segment_bytes,
             max_pending_bytes=settings.wal_max_bytes,
-            on_durable=lambda records: self.tail.publish(self.batcher.enqueue(records)),
+            on_durable=self.feed.publish,
             cipher=cipher,
         )
         try:
@@ -99,7 +103,11 @@ class Node:
             max_lines=settings.batch_max_lines,
             max_wait_s=settings.batch_max_wait_ms / 1000,
         )
-        self.pipeline = IngestPipeline(settings, self.wal, self.metrics, self.meta)
+        self.field_types = FieldTypes(self.meta, settings.max_fields_per_account)
+        self.rules = RuleBook(self.meta)
+        self.pipeline = Pipeline(settings, self.wal, self.metrics, self.meta, self.field_types, self.rules)
+        self.feed.subscribe(self.batcher.enqueue, replays=True)
+        self.feed.subscribe(self.tail.publish)
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
@@ -108,6 +116,11 @@ class Node:
         # /metrics: a store query waits for the store lock, which an insert holds for a second.
         self.merges_running = 0
         self.metrics.gauge("timberyard_store_merges_running", lambda: self.merges_running)
+
+    @property
+    def ready(self) -> bool:
+        """Open, replayed, and taking lines (/readyz)."""
+        return self._running and self.pipeline.ready
 
     def refresh_store_figures(self) -> None:
         self.merges_running = self.store.merges_running()
@@ -125,11 +138,11 @@ class Node:
         replay, self._replay = self._replay, []
         if replay:
             log.info("replaying the write-ahead log", extra={"records": len(replay)})
-        self.batcher.enqueue(replay)
+        self.feed.replay(replay)
         self.batcher.recover()
         self.batcher.start()
         self.wal.start()
-        self.ready = True
+        self.pipeline.ready = True
         log.info(
             "node ready",
             extra={"data_dir": str(self.settings.data_dir), "store": self.store.url, "wal_encrypted": self.wal.encrypted},
@@ -140,10 +153,13 @@ class Node:
         if not self._running:
             return
         self._running = False
-        self.ready = False
+        self.pipeline.ready = False
+        self.pipeline.close()
         self.wal.close()
         self.batcher.stop()
         self.keyring.flush_usage()
+        self.field_types.flush()
+        self.rules.flush()
         self.store.close()
         self.meta.close()
         self._lock.release()
@@ -158,6 +174,9 @@ def build_asgi(node: Node) -> Any:
             asyncio.create_task(_every(seconds, work, what))
             for seconds, work, what in (
                 (KEY_USAGE_FLUSH_S, node.keyring.flush_usage, "writing key use"),
+                (KEY_USAGE_FLUSH_S, node.field_types.flush, "writing field type conflict counts"),
+                (KEY_USAGE_FLUSH_S, node.rules.flush, "writing ingest rule counts"),
+                (TAIL_CHECK_S, node.tail.revalidate, "checking live tails' access"),
                 (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),
                 (PURGE_S, node.purge_expired, "purging expired audit entries and sign-in attempts"),

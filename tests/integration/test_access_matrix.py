@@ -82,6 +82,8 @@ def callers(server: Server) -> dict[str, Any]:
     assert grant.status_code == 201, grant.text
     view = httpx.post(server.url + "/api/v1/views", json={"name": "matrix-view", "query": "app:matrix"}, timeout=10, **admin)
     assert view.status_code == 201, view.text
+    rule = httpx.post(server.url + "/api/v1/rules", json={"kind": "exclude", "name": "matrix-rule", "query": "app:matrix"}, timeout=10, **admin)
+    assert rule.status_code == 201, rule.text
     real = {
         "key_id": next(k["id"] for k in keys if k["type"] == "ingestion"),
         "user_id": user.json()["id"],
@@ -89,6 +91,7 @@ def callers(server: Server) -> dict[str, Any]:
         "email": email,
         "grant_id": grant.json()["id"],
         "view_id": view.json()["id"],
+        "rule_id": rule.json()["id"],
         "path": MISSING,  # the UI's static files are public and in no account: only a missing one is a 404 to all
     }
     return {

@@ -117,7 +117,7 @@ def test_ingest_a_real_file(server: Server) -> None:
     host = unique("web-1")
     result = run_cli(
         "ingest", str(APACHE_LOG), "--app", "nginx", "--host", host, "--server", server.url, "--key", server.ingestion_key,
-        "--batch-lines", "300", "--tags", "cli,apache",
+        "--batch-lines", "300", "--tags", "cli,apache", "--live",  # the file is from 2005: an import would keep none
     )
     assert f"sent {len(expected):,} lines" in result.stderr.decode()
     exported = wait_for_host(server, host, len(expected))
@@ -128,6 +128,18 @@ def test_ingest_a_real_file(server: Server) -> None:
     errors = server.export(hosts=host, levels="error")
     assert len(errors) == sum("[error]" in line for line in expected)
     assert len(server.export(hosts=host, levels="notice")) == sum("[notice]" in line for line in expected)
+
+
+def test_an_imported_file_keeps_each_lines_time_and_says_what_it_did_not_keep(server: Server, tmp_path: Path) -> None:
+    now = time.time()
+    stamps = [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - days * 86400)) for days in (3, 2, 400)]
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"{stamp},123 INFO [main] App: event {n}\n" for n, stamp in enumerate(stamps)))
+    host = unique("import")
+    result = run_cli("ingest", str(log), "--host", host, "--server", server.url, "--key", server.ingestion_key)
+    assert "1 lines are older than the account's retention" in result.stderr.decode()
+    exported = wait_for_host(server, host, 2)
+    assert [line["_ts"] for line in exported] == [int(now - days * 86400) * 1000 + 123 for days in (3, 2)]
 
 
 def test_ingest_from_stdin(server: Server) -> None:

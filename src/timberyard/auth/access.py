@@ -33,9 +33,10 @@ class AccessControl:
         self._db = db
         self._sessions = sessions
 
-    def principal_for_session(self, token: str) -> Principal | None:
-        """The signed-in user behind a session token; None when the session is not valid."""
-        found = self._sessions.authenticate(token)
+    def principal_for_session(self, token: str, touch: bool = True) -> Principal | None:
+        """The signed-in user behind a session token; None when the session is not valid.
+        `touch=False` does not count the check as the user's activity."""
+        found = self._sessions.authenticate(token, touch)
         if found is None:
             return None
         user, session = found

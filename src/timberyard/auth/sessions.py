@@ -60,9 +60,10 @@ class SessionManager:
             )
         return token, info
 
-    def authenticate(self, token: str) -> tuple[UserInfo, SessionInfo] | None:
+    def authenticate(self, token: str, touch: bool = True) -> tuple[UserInfo, SessionInfo] | None:
         """The user and session of `token`; None when it is unknown, ended, idle too long,
-        too old, or its user is disabled (the latter three end it)."""
+        too old, or its user is disabled (the latter three end it). `touch=False` checks
+        without counting as activity (a live tail re-checking its caller)."""
         if not token:
             return None
         session_id = session_id_of(token)
@@ -76,7 +77,7 @@ class SessionManager:
         if user.disabled or now >= info.expires_at or idle > timedelta(seconds=self.idle_timeout_s):
             self.end(session_id)
             return None
-        if idle >= timedelta(seconds=TOUCH_EVERY_S):
+        if touch and idle >= timedelta(seconds=TOUCH_EVERY_S):
             with self._db.writing() as session:
                 sessions.touch_session(session, session_id, now)
             info = replace(info, last_seen_at=now)

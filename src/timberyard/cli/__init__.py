@@ -6,6 +6,7 @@ over HTTP (`--server`, `TIMBERYARD_URL`), because only the server may open the s
 
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 import sys
@@ -278,8 +279,18 @@ def keys_rotate(server: str, key: str, key_id: str, grace: int) -> None:
 @click.option("--level", default=None, help="Level for every line (else detected from each line).")
 @click.option("--tags", default=None, help="Comma-separated tags.")
 @click.option("--batch-lines", default=1000, show_default=True, help="Lines per request.")
-def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None, app: str | None, level: str | None, tags: str | None, batch_lines: int) -> None:
+@click.option(
+    "--import/--live", "import_times", default=None,
+    help="--import: each line keeps the time it states, back to the account's retention (the default for "
+    "files); --live: times more than a day from now become the time of arrival (the default for stdin).",
+)
+def ingest(
+    files: tuple[Path, ...], server: str, key: str, hostname: str | None, app: str | None, level: str | None,
+    tags: str | None, batch_lines: int, import_times: bool | None,
+) -> None:
     """Send log files (or stdin, with no FILES or '-') to a node, in batches, with retries.
+
+    Each line is parsed by the node (JSON, logfmt, nginx, syslog, ... and the time it states).
 
     \b
     timberyard ingest access.log --app nginx --host web-1
@@ -299,10 +310,13 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
     from timberyard.client import NodeClient
 
     hostname = hostname or socket.gethostname()
-    params = {"hostname": hostname, **({"tags": tags} if tags else {})}
     sources = list(files) or [Path("-")]
+    if import_times is None:
+        import_times = all(str(path) != "-" for path in sources)
+    params = {"hostname": hostname, "import": "true" if import_times else "false", **({"tags": tags} if tags else {})}
     total = sum(p.stat().st_size for p in sources if str(p) != "-") or None
     sent = 0
+    problems: collections.Counter[str] = collections.Counter()
     with NodeClient(server, key, on_retry=_warn) as client, Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
         transient=False, disable=not sys.stderr.isatty(), console=None,
@@ -317,14 +331,29 @@ def ingest(files: tuple[Path, ...], server: str, key: str, hostname: str | None,
                         continue
                     lines = [{"line": text, "app": source_app, **({"level": level} if level else {})} for text in batch]
                     body = gzip.compress(orjson.dumps({"lines": lines}), compresslevel=1)
-                    client.request(
+                    answer = client.request(
                         "POST", "/logs/ingest", params=params, content=body,
                         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-                    )
+                    ).json()
+                    problems.update(answer.get("problems", {}))
                     sent += len(batch)
                     progress.update(task, advance=size, description=f"sent {sent:,} lines")
     retries = f" ({client.retries} retried requests)" if client.retries else ""
     click.echo(f"sent {sent:,} lines to {server}{retries}", err=True)
+    for name, count in sorted(problems.items()):
+        click.echo(f"  {count:,} {INGEST_PROBLEMS.get(name, name)}", err=True)
+
+
+INGEST_PROBLEMS = {
+    "expired_lines": "lines are older than the account's retention and were not stored "
+    "(--live gives them the time they arrive instead of the time they state)",
+    "clamped_timestamps": "lines had a time too far from now and got the time they arrived",
+    "bad_timestamps": "lines had an unreadable timestamp and got the time they arrived",
+    "truncated_lines": "lines were longer than the server's max_line_bytes and were cut",
+    "field_conflicts": "field values had another type than the field's first and are kept under _conflicts",
+    "fields_over_limit": "lines had more fields than the limits and keep the rest under _overflow",
+    "bad_meta": "lines had meta that could not be kept as fields (kept as text under _unparsed)",
+}
 
 
 @main.command()
@@ -472,4 +501,5 @@ def _batches(handle: IO[bytes], batch_lines: int, max_bytes: int = 4 * 1024 * 10
 
 from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import rules as _rules  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import users as _users  # noqa: E402,F401  (registers the command group)

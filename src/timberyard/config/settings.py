@@ -33,6 +33,8 @@ class Settings:
     max_decompressed_bytes: int = 100 * 1024 * 1024
     max_line_bytes: int = 32 * 1024
     max_timestamp_skew_s: int = 24 * 3600
+    max_fields_per_account: int = 1000
+    parse_lines: bool = True
     wal_max_bytes: int = 128 * 1024 * 1024
     wal_segment_bytes: int = 64 * 1024 * 1024
     batch_max_lines: int = 100_000
@@ -40,6 +42,7 @@ class Settings:
     retention_days: int = 30
     audit_retention_days: int = 2190
     tail_max_pending_lines: int = 50_000
+    tail_max_per_principal: int = 10
     session_idle_timeout_s: int = 900
     session_max_age_s: int = 43200
     log_level: str = "info"
@@ -90,6 +93,12 @@ def load_settings(
 def _coerce(name: str, value: Any) -> Any:
     """Environment values are text; file values must already have the right TOML type."""
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.strip().lower() in ("true", "1", "yes")
+        raise ConfigError(f"setting {name} must be true or false, got {value!r}")
     if kind == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value

@@ -11,14 +11,9 @@ from collections.abc import Callable
 
 HELP = {
     "timberyard_ingest_requests_total": "Ingest requests answered 200.",
-    "timberyard_ingest_lines_total": "Lines accepted (durable in the write-ahead log).",
+    "timberyard_ingest_lines_total": "Lines received in accepted requests (stored, excluded or expired).",
     "timberyard_ingest_bytes_total": "Request body bytes accepted, after decompression.",
     "timberyard_ingest_rejected_total": "Ingest requests refused, by reason.",
-    "timberyard_ingest_truncated_lines_total": "Lines cut to max_line_bytes, with a marker.",
-    "timberyard_ingest_bad_timestamps_total": "Lines whose timestamp was unreadable; given the receive time.",
-    "timberyard_ingest_clamped_timestamps_total": "Lines whose timestamp was too far from now; given the receive time.",
-    "timberyard_ingest_bad_meta_total": "Lines whose meta was a string that is not a JSON object; kept under _unparsed.",
-    "timberyard_ingest_expired_lines_total": "Lines older than their account's retention on arrival (backfills); the store drops them.",
     "timberyard_store_lines_total": "Lines inserted into the store since start.",
     "timberyard_store_batches_total": "Batches inserted into the store since start.",
     "timberyard_store_insert_errors_total": "Failed store inserts (retried).",
@@ -35,6 +30,7 @@ class Metrics:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
         self._gauges: dict[str, Callable[[], float]] = {}
+        self._help = dict(HELP)
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         key = (name, tuple(sorted(labels.items())))
@@ -45,6 +41,12 @@ class Metrics:
         """A cheap summary: total seconds and count, enough for a rate and a mean."""
         self.inc(name + "_sum", seconds)
         self.inc(name + "_count")
+
+    def describe(self, name: str, text: str) -> None:
+        """Give a counter its HELP text and show it (at 0) from the start, before anything counts."""
+        self._help[name] = text
+        with self._lock:
+            self._counters.setdefault((name, ()), 0)
 
     def gauge(self, name: str, read: Callable[[], float]) -> None:
         self._gauges[name] = read
@@ -62,13 +64,13 @@ class Metrics:
             base = name.removesuffix("_sum").removesuffix("_count")
             if base not in described:
                 described.add(base)
-                lines.append(f"# HELP {base} {HELP.get(base, base)}")
+                lines.append(f"# HELP {base} {self._help.get(base, base)}")
                 kind = "summary" if base != name else "counter"
                 lines.append(f"# TYPE {base} {kind}")
             label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
             lines.append(f"{name}{{{label_text}}} {_number(value)}" if label_text else f"{name} {_number(value)}")
         for name, read in sorted(self._gauges.items()):
-            lines.append(f"# HELP {name} {HELP.get(name, name)}")
+            lines.append(f"# HELP {name} {self._help.get(name, name)}")
             lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name} {_number(read())}")
         return "\n".join(lines) + "\n"

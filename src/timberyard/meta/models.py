@@ -1,4 +1,5 @@
-"""Tables of the metadata database: accounts, users, keys, sessions, groups and the audit trail.
+"""Tables of the metadata database: accounts, users, keys, sessions, groups, the audit trail,
+saved views, field types and ingest rules.
 
 Declared once here; `migrations/versions` creates the same schema by hand, and a unit test
 checks the two agree, so the models never drift from what a deployed database holds.
@@ -231,3 +232,46 @@ class SavedView(Base):
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FieldType(Base):
+    """The kind (string, number, boolean, json) a field path got when an account first sent it:
+    later values of another kind are kept apart (ingest/field_types.py)."""
+
+    __tablename__ = "field_types"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    conflicts: Mapped[int] = mapped_column(default=0)
+
+
+class IngestRule(Base):
+    """A rule applied to an account's new lines before they are stored: `parse` (extract
+    fields), `redact` (mask values) or `exclude` (drop, or keep for live tail and alerts only).
+    `definition` is the kind's settings as a JSON object; `position` orders rules of a kind."""
+
+    __tablename__ = "ingest_rules"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "name", name="uq_ingest_rules_account_id_kind_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column()
+    enabled: Mapped[bool] = mapped_column(default=True)
+    definition: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RuleCount(Base):
+    """Lines a rule acted on (excluded, redacted, parsed) per UTC day."""
+
+    __tablename__ = "rule_counts"
+
+    rule_id: Mapped[str] = mapped_column(ForeignKey("ingest_rules.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    lines: Mapped[int] = mapped_column(default=0)

@@ -8,15 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FieldKind = Literal["column", "tags", "meta", "label"]
+FieldKind = Literal["column", "tags", "path", "label"]
 MatchOp = Literal["prefix", "prefix_cs", "eq", "eq_cs"]
 CompareOp = Literal[">", ">=", "<", "<="]
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """Where a field's value lives: a built-in `column` (name), any element of `tags`, a path
-    in the `meta` JSON, or one `label` (name). `fold_case` forces case-insensitive matching."""
+    """Where a field's value lives: a built-in `column` (name), any element of `tags`, a dotted
+    `path` of the line's fields (parts), or one `label` (name). `fold_case` forces
+    case-insensitive matching."""
 
     kind: FieldKind
     name: str = ""

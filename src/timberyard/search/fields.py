@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from timberyard.parse.levels import CANONICAL, normalise_level
 from timberyard.search.ast import Field
 from timberyard.search.errors import QuerySyntaxError
+from timberyard.search.text import ascii_upper
 
 _COLUMNS = {
     "host": "host",
@@ -16,14 +18,20 @@ _COLUMNS = {
     "pod": "k8s_pod",
     "container": "k8s_container",
     "node": "k8s_node",
+    "_ingester": "ingester",
+    "_format": "format",
 }
+
+LEVEL = Field("column", name="level", fold_case=True)
 
 
 def resolve_field(name: str, position: int) -> Field:
     """`host`, `tag`, `label.x` ... are built in; any other name is a dotted path into the
-    line's meta object (a leading `meta.` is optional)."""
+    line's fields (a leading `meta.` is optional)."""
+    if name == "level":
+        return LEVEL
     if name in _COLUMNS:
-        return Field("column", name=_COLUMNS[name], fold_case=name == "level")
+        return Field("column", name=_COLUMNS[name])
     if name == "tag":
         return Field("tags")
     if name.startswith("label.") and len(name) > len("label."):
@@ -36,4 +44,13 @@ def resolve_field(name: str, position: int) -> Field:
             position,
             "nested fields are written with single dots, like user.id:42",
         )
-    return Field("meta", path=path)
+    return Field("path", path=path)
+
+
+def field_value(field: Field, value: str) -> str:
+    """A value as the field stores it: lines are stored with canonical level names, so a level
+    alias in a query (`warning`, `err`) becomes the name it stands for (`WARN`, `ERROR`). Other
+    level values stay prefixes (`level:e` finds ERROR and EMERGENCY)."""
+    if field == LEVEL and ascii_upper(value) in CANONICAL:
+        return normalise_level(value)
+    return value

@@ -22,7 +22,7 @@ from timberyard.search.ast import (
     Term,
 )
 from timberyard.search.errors import QuerySyntaxError
-from timberyard.search.fields import resolve_field
+from timberyard.search.fields import field_value, resolve_field
 from timberyard.search.lexer import COMPARISONS, Token, tokenize
 
 MAX_DEPTH = 64
@@ -158,10 +158,11 @@ def _field_node(field: Field, token: Token) -> Node:
     op = token.op
     if op == "exists":
         return FieldExists(field)
-    if op == "in":
-        return FieldIn(field, token.values)
     if op in COMPARISONS:
         return Compare(field, op, float(token.values[0]))  # type: ignore[arg-type]
+    values = tuple(field_value(field, value) for value in token.values)
+    if op == "in":
+        return FieldIn(field, values)
     if field.fold_case:
         op = _FOLDED.get(op, op)
-    return FieldMatch(field, op, token.values[0])  # type: ignore[arg-type]
+    return FieldMatch(field, op, values[0])  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
-"""The AST as a Python predicate over a row dict, for live tail, alerts and ingest rules.
+"""The AST as a Python predicate over a row dict, for callers that test one line at a time.
 
-A row has the store's columns (`line`, `host`, ..., `tags` list, `meta` JSON text, `labels`
-dict). The meaning of each node matches `to_sql` exactly; see that module and
+A row has the store's columns (`line`, `host`, ..., `tags` list, `labels` dict) and its fields:
+`fields` as nested objects (the shape the store and live tail give), or the first release's
+`meta` JSON text. The meaning of each node matches `to_sql` and `to_arrow` exactly; see
 tests/unit/search/conformance_cases.py.
 """
 
@@ -32,13 +33,13 @@ _MISSING = object()
 
 
 class _Row:
-    """One row being tested; its meta JSON is parsed at most once, when a field needs it."""
+    """One row being tested; meta JSON text is parsed at most once, when a field needs it."""
 
-    __slots__ = ("_meta", "row")
+    __slots__ = ("_fields", "row")
 
     def __init__(self, row: Mapping[str, Any]) -> None:
         self.row = row
-        self._meta: Any = _MISSING
+        self._fields: Any = _MISSING
 
     def text(self, column: str) -> str:
         return self.row.get(column) or ""
@@ -52,18 +53,21 @@ class _Row:
             labels = dict(labels)
         return labels.get(name) or ""
 
-    def meta(self, path: tuple[str, ...]) -> Any:
-        if self._meta is _MISSING:
-            try:
-                self._meta = orjson.loads(self.row.get("meta") or "")
-            except orjson.JSONDecodeError:
-                self._meta = None
-        value = self._meta
+    def field(self, path: tuple[str, ...]) -> Any:
+        """The value at `path`; an object there is not a value (its paths are the fields)."""
+        if self._fields is _MISSING:
+            self._fields = self.row.get("fields")
+            if self._fields is None:
+                try:
+                    self._fields = orjson.loads(self.row.get("meta") or "")
+                except orjson.JSONDecodeError:
+                    self._fields = None
+        value = self._fields
         for key in path:
             if not isinstance(value, dict) or key not in value:
                 return _MISSING
             value = value[key]
-        return value
+        return _MISSING if value is None or isinstance(value, dict) else value
 
 
 Check = Callable[[_Row], bool]
@@ -138,7 +142,7 @@ def _string_test(op: str, value: str) -> Callable[[str], bool]:
 
 
 def _on_strings(field: Field, test: Callable[[str], bool]) -> Check | None:
-    """`test` on a built-in column, any tag, or a label; None for a meta field, whose values
+    """`test` on a built-in column, any tag, or a label; None for a field path, whose values
     are typed JSON and need their own rule."""
     if field.kind == "column":
         return lambda row: test(row.text(field.name))
@@ -150,14 +154,14 @@ def _on_strings(field: Field, test: Callable[[str], bool]) -> Check | None:
 
 
 def _on_text(field: Field, test: Callable[[str], bool], numbers: frozenset[float]) -> Check:
-    """`test` on the field's text; meta numbers match by numeric equality with `numbers`,
-    meta booleans are the text true/false, meta objects, arrays and nulls never match."""
+    """`test` on the field's text; numbers in fields match by numeric equality with `numbers`,
+    booleans are the text true/false, arrays and absent values never match."""
     on_strings = _on_strings(field, test)
     if on_strings is not None:
         return on_strings
 
     def check(row: _Row) -> bool:
-        value = row.meta(field.path)
+        value = row.field(field.path)
         if isinstance(value, bool):
             return test("true" if value else "false")
         if isinstance(value, str):
@@ -170,7 +174,7 @@ def _on_text(field: Field, test: Callable[[str], bool], numbers: frozenset[float
 
 
 def _exists(field: Field) -> Check:
-    return _on_strings(field, lambda text: text != "") or (lambda row: row.meta(field.path) not in (_MISSING, None))
+    return _on_strings(field, lambda text: text != "") or (lambda row: row.field(field.path) is not _MISSING)
 
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -191,7 +195,7 @@ def _compare(field: Field, test: Callable[[float, float], bool], value: float) -
         return on_strings
 
     def check(row: _Row) -> bool:
-        number = row.meta(field.path)
+        number = row.field(field.path)
         if isinstance(number, str):
             return on_string(number)
         if isinstance(number, int | float) and not isinstance(number, bool):

@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from timberyard.search.ast import Field
+from timberyard.search.to_sql import path_identifier
 from timberyard.store.queries import Compiled, range_where
 from timberyard.store.schema import LOG_TABLE
 
 GROUP_COLUMNS = ("level", "app", "host")
-FACET_COLUMNS = ("host", "app", "level", "env", "file", "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node")
+FACET_COLUMNS = (
+    "host", "app", "level", "env", "file", "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node", "ingester",
+    "format",
+)  # fmt: skip
 
 
 def select_histogram(
@@ -58,12 +62,16 @@ def select_facet(
         value = "labels[{f0:String}]"
         where.append("mapContains(labels, {f0:String})")
     else:
-        path = ", ".join(f"{{f{index}:String}}" for index in range(len(field.path)))
-        params.update((f"f{index}", part) for index, part in enumerate(field.path))
-        kind = f"JSONType(meta, {path})"
-        # Strings as themselves; numbers, booleans, objects as their JSON text.
-        value = f"if({kind} = 'String', JSONExtractString(meta, {path}), JSONExtractRaw(meta, {path}))"
-        where.append(f"{kind} != 'Null'")
+        params["f0"] = path_identifier(field.path)
+        kind = "dynamicType({f0:Identifier})"
+        # Strings as themselves; numbers, booleans and arrays as their JSON text; any other type
+        # (old rows' fields computed from `meta` can come back as Date or DateTime) as its text.
+        value = (
+            f"multiIf({kind} = 'String', dynamicElement({{f0:Identifier}}, 'String'), "
+            f"{kind} IN ('Int64', 'UInt64', 'Float64', 'Bool') OR startsWith({kind}, 'Array'), "
+            "toJSONString({f0:Identifier}), toString({f0:Identifier}))"
+        )
+        where.append(f"{kind} != 'None'")
     sql = (
         f"SELECT {value} AS value, count() AS count FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
         "GROUP BY value ORDER BY count DESC, value ASC LIMIT {limit:UInt32}"

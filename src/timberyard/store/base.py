@@ -25,10 +25,10 @@ class Store(Protocol):
     url: str
 
     def create_schema(self) -> None:
-        """Create the database and tables if missing (idempotent)."""
+        """Create the database and tables, or migrate them to the newest schema (idempotent)."""
 
     def insert(self, table: pa.Table, dedup_token: str) -> None:
-        """Insert a batch of `LOG_SCHEMA` rows; re-sending a token already seen is a no-op."""
+        """Insert rows shaped by `schema.insert_rows`; re-sending a token already seen is a no-op."""
 
     def select(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a read query with bound parameters and return its rows."""

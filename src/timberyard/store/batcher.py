@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from timberyard.core.metrics import Metrics
+from timberyard.core.records import DurableBatch
 from timberyard.store.base import Store
-from timberyard.store.wal import WalRecord, WriteAheadLog
+from timberyard.store.schema import insert_rows
+from timberyard.store.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,6 @@ class PendingBatch:
     seq: int
     table: pa.Table
     since: float
-
-
-def decode_payload(payload: bytes | memoryview) -> pa.Table:
-    """A WAL record's payload is one Arrow IPC stream; reading it is zero-copy."""
-    return pa.ipc.open_stream(pa.py_buffer(payload)).read_all()
 
 
 class Batcher:
@@ -51,16 +48,14 @@ class Batcher:
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def enqueue(self, records: list[WalRecord]) -> list[pa.Table]:
-        """Called by the WAL flusher once records are durable (and at start-up for replay);
-        returns the decoded batches so other consumers (live tail) need not decode them again."""
+    def enqueue(self, durable: list[DurableBatch]) -> None:
+        """A subscriber of the durable feed (ingest/feed.py), replays included: queue, return."""
         now = time.monotonic()
-        batches = [PendingBatch(r.seq, decode_payload(r.payload), now) for r in records]
+        batches = [PendingBatch(batch.seq, batch.table, now) for batch in durable]
         with self._cond:
             self._queue.extend(batches)
             self._queued_lines += sum(b.table.num_rows for b in batches)
             self._cond.notify()
-        return [b.table for b in batches]
 
     def recover(self) -> None:
         """Re-send the batch that was being inserted when the node last stopped, if any."""
@@ -131,7 +126,7 @@ class Batcher:
     def _insert(self, chunk: list[PendingBatch], first: int, last: int) -> bool:
         """Insert until it works; retries reuse the dedup token. A batch is never dropped: if
         the node is stopping while the store fails, it stays in the WAL for the next start."""
-        table = pa.concat_tables([b.table for b in chunk])
+        table = pa.concat_tables([insert_rows(b.table) for b in chunk])
         token = self.wal.dedup_token(first, last)
         attempt = 0
         while True:

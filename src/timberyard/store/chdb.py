@@ -44,19 +44,33 @@ class ChdbStore:
         self._lock = threading.Lock()
         # Row values come back as JSON numbers, not the quoted strings ClickHouse uses for 64-bit ints.
         self._run("SET output_format_json_quote_64bit_integers = 0")
+        for name, value in schema.JSON_SETTINGS.items():
+            self._run(f"SET {name} = {value}")
 
     def create_schema(self) -> None:
-        self._run(schema.CREATE_DATABASE)
-        self._run(schema.CREATE_LOG_TABLE)
+        """Bring the log table to the newest schema (store/schema.py), recording each version."""
+        self._run(f"CREATE DATABASE IF NOT EXISTS {schema.DATABASE}")
+        had_logs = bool(self.select("EXISTS TABLE " + schema.LOG_TABLE, {})[0]["result"])
+        had_migrations = bool(self.select("EXISTS TABLE " + schema.MIGRATIONS_TABLE, {})[0]["result"])
+        self._run(schema.CREATE_MIGRATIONS_TABLE)
+        applied = 0
+        if had_migrations:
+            applied = int(self.select(f"SELECT max(version) AS v FROM {schema.MIGRATIONS_TABLE}", {})[0]["v"])
+        elif had_logs:
+            applied = 1  # the first release kept no record: its table is version 1
+        for version, statements in schema.pending(applied):
+            for statement in statements:
+                self._run(statement)
+            self._run(f"INSERT INTO {schema.MIGRATIONS_TABLE} (version) VALUES ({version})")
+
+    def schema_version(self) -> int:
+        return int(self.select(f"SELECT max(version) AS v FROM {schema.MIGRATIONS_TABLE}", {})[0]["v"])
 
     def insert(self, table: pa.Table, dedup_token: str) -> None:
+        if not table.num_rows:
+            return
         rows = table  # noqa: F841 -- read by name by chDB's Python() table function below
-        self._run(
-            f"INSERT INTO {schema.LOG_TABLE} ({schema.INSERT_COLUMNS}) "
-            "SETTINGS insert_deduplicate = 1, insert_deduplication_token = {token:String} "
-            + schema.insert_select("Python(rows)"),
-            {"token": dedup_token},
-        )
+        self._run(schema.insert_statement("Python(rows)"), {"token": dedup_token})
 
     def select(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         payload = self._run(sql + " FORMAT JSONEachRow", params)

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from timberyard.store.schema import LOG_TABLE
 
 EXPORT_COLUMNS = (
-    "toUnixTimestamp64Milli(ts) AS ts_ms, id, host, app, level, env, file, ip, mac, tags, line, meta, labels, annotations, "
-    "k8s_namespace, k8s_pod, k8s_container, k8s_node"
+    "toUnixTimestamp64Milli(ts) AS ts_ms, id, ingester, host, app, level, env, file, ip, mac, tags, line, format, fields, "
+    "labels, annotations, k8s_namespace, k8s_pod, k8s_container, k8s_node"
 )
 
 Compiled = tuple[str, dict[str, Any]]  # a compiled search: (WHERE fragment, params)

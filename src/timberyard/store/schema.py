@@ -1,56 +1,81 @@
-"""ClickHouse DDL for the log table: the same SQL on chDB and on a ClickHouse server.
+"""The log table's schema as versioned migrations: the same SQL on chDB and on a ClickHouse server.
 
-`ORDER BY (account, ts, id)` keeps each tenant's lines together and time-sorted, with the
-line id as tie-breaker so "the latest N lines" in the (ts, id) order the APIs page by is read in
-order from the end instead of sorted (25 ms instead of 800 ms for a term on 2M lines); daily partitions
-make expiry cheap; each row carries its account's retention at ingest time, which the TTL
-applies; the `text` index on the line answers term searches without scanning. Codecs were chosen
-by measurement on bench/corpus.py (ZSTD(5) on text saves 5% over ZSTD(3) for little CPU at our
-rates; LowCardinality columns halve with ZSTD over the default LZ4).
+A new store runs every migration in order; a store written by an earlier release runs the ones
+it lacks (`pending`), and `timberyard.migrations` records each version applied. So a fresh
+table and an upgraded one are built by the same statements. A migration is never edited once
+released: later changes are new migrations.
+
+1 (first release). `ORDER BY (account, ts, id)` keeps each tenant's lines together and
+  time-sorted, with the line id as tie-breaker so "the latest N lines" in the (ts, id) order the
+  APIs page by is read in order from the end instead of sorted (25 ms instead of 800 ms for a
+  term on 2M lines); daily partitions make expiry cheap; each row carries its account's
+  retention at ingest time, which the TTL applies. The `text` index keeps the letters-only
+  tokens of the lower-cased line: tokens with digits (numbers, ids) were two thirds of the index
+  (1.1x the gzip size of the lines with them, 0.36x without) and are found by scanning or by
+  `long_tokens`, a Bloom filter (0.1% false positives) over each granule's runs of 8+ letters and
+  digits, which takes a UUID search on 10M lines from a scan to 48 ms for under 0.03x gzip.
+  Codecs by measurement on bench/corpus.py: ZSTD(5) on text saves 5% over ZSTD(3) for little
+  CPU; LowCardinality columns halve with ZSTD over LZ4.
+2. Fields (sender meta and what the parsers read in a line) move from `meta`, JSON text read
+  with JSONExtract at query time, to `fields`, ClickHouse's JSON type, which keeps each path as
+  its own typed subcolumn. Measured on 1M bench/corpus.py lines with parsing on (30% JSON app
+  logs, 30% nginx, 40% plain), fields only, after OPTIMIZE FINAL:
+      JSON text (String, ZSTD(5))         25.2 MB  insert +1.6 us/line  `status = 599`: 178 ms
+      typed maps (string, number)         26.3 MB  insert +7.4 us/line  101 / 206 ms
+      JSON type (chosen)                  23.4 MB  insert +8.7 us/line  19-32 ms
+  The JSON type reads one path instead of every line's text: 6-9x faster field searches. None
+  is small: parsed values repeat what the line holds (request ids, paths and user agents alone
+  are half of it), so parsing costs about 0.6x the gzip size of the lines in storage on this
+  corpus. Old rows keep `meta`; their `fields` come from it (its DEFAULT), computed on read.
+  `ingester` (the source that received a line) and `format` (the parser that read it) are
+  LowCardinality: a few bytes per granule.
 """
 
 from __future__ import annotations
 
-from timberyard.core.records import ID_COUNTER_BITS, LOG_SCHEMA
-from timberyard.search.to_sql import LONG_TOKENS
-from timberyard.parse.levels import CANONICAL, LEVEL_PATTERN, SCAN_CHARS
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from timberyard.core.fields import FieldColumns
+from timberyard.core.records import FIELDS, RECORD_SCHEMA
 
 DATABASE = "timberyard"
 LOG_TABLE = f"{DATABASE}.logs"
+MIGRATIONS_TABLE = f"{DATABASE}.migrations"
 
 # Insert deduplication keeps the tokens of this many recent blocks; a write-ahead-log replay
 # after a crash re-sends at most a few batches, far fewer than this.
 DEDUPLICATION_WINDOW = 10_000
 
-# What the full-text index sees of a line: lower-cased (searches are case-insensitive), with
-# only the tokens made of letters alone. Tokens with digits (numbers, timestamps, IP octets,
-# hex and other ids) are nearly all unique; they made up two thirds of the index: 1.1x the gzip
-# size of the lines with them, 0.36x without (bench/corpus.py, 600k lines). Searches for them are
-# still answered exactly, by scanning the time range instead of reading the index.
+# What the full-text index sees of a line (bench/raw_insert.py builds its reference table with
+# it). Part of migration 1: changing it takes a new migration that rebuilds the index.
 INDEX_PREPROCESSOR = "replaceRegexpAll(lower(line), '[0-9a-z]*[0-9][0-9a-z]*', ' ')"
-
-# The text index leaves out tokens with digits, so ids (UUIDs, trace and request ids, hashes)
-# would be found only by scanning. A Bloom filter per granule (8192 lines) over the line's long
-# tokens (8+ letters and digits, lower-cased; short ones, the bulk of the distinct tokens, are
-# left out) lets a search for one read only the granules that may hold it. At a 0.1% false
-# positive rate a UUID search on 10M bench/corpus.py lines reads a handful of the 1,300
-# granules (48 ms through the API; 1% read 14 and took 56-70 ms), for 10 MB of index, under
-# 0.03x the gzip size of the text. search/to_sql.py owns the expression and writes
-# `has(LONG_TOKENS, token)` with it, which is how ClickHouse matches a query to the index.
-LONG_TOKENS_FALSE_POSITIVES = 0.001
 
 # Memory the text index may use while building a part before it spills (default 1 GiB).
 TEXT_INDEX_FLUSH_BYTES = 128 * 1024 * 1024
 
-CREATE_DATABASE = f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
+# How JSON text becomes the JSON type's values: strings stay strings (ClickHouse would otherwise
+# turn "2025-01-01" into a Date and "2025-01-01 00:00:00" into a DateTime), as the query
+# language reads them. Applied to every session that inserts or reads fields.
+JSON_SETTINGS = {"input_format_try_infer_dates": 0, "input_format_try_infer_datetimes": 0}
 
-CREATE_LOG_TABLE = f"""
+CREATE_MIGRATIONS_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version UInt32, applied DateTime DEFAULT now()) "
+    "ENGINE = MergeTree ORDER BY version"
+)
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            f"CREATE DATABASE IF NOT EXISTS {DATABASE}",
+            f"""
 CREATE TABLE IF NOT EXISTS {LOG_TABLE}
 (
     account LowCardinality(String),
     ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD(3)),
     id UInt64 CODEC(ZSTD(3)),
-    received DateTime64(3, 'UTC') ALIAS fromUnixTimestamp64Milli(toInt64(bitShiftRight(id, {ID_COUNTER_BITS})), 'UTC'),
+    received DateTime64(3, 'UTC') ALIAS fromUnixTimestamp64Milli(toInt64(bitShiftRight(id, 20)), 'UTC'),
     host LowCardinality(String) CODEC(ZSTD(3)),
     app LowCardinality(String) CODEC(ZSTD(3)),
     level LowCardinality(String) CODEC(ZSTD(3)),
@@ -73,7 +98,7 @@ CREATE TABLE IF NOT EXISTS {LOG_TABLE}
         preprocessor = {INDEX_PREPROCESSOR},
         posting_list_codec = 'bitpacking'
     ),
-    INDEX long_tokens {LONG_TOKENS} TYPE bloom_filter({LONG_TOKENS_FALSE_POSITIVES}) GRANULARITY 1
+    INDEX long_tokens extractAll(lower(line), '[0-9a-z]{{8,}}') TYPE bloom_filter(0.001) GRANULARITY 1
 )
 ENGINE = MergeTree
 PARTITION BY toDate(ts)
@@ -81,36 +106,47 @@ ORDER BY (account, ts, id)
 TTL toDate(ts) + toIntervalDay(retention_days) DELETE
 SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW},
     text_index_max_memory_usage_before_flush = {TEXT_INDEX_FLUSH_BYTES}
-"""
+""",
+        ),
+    ),
+    (
+        2,
+        (
+            f"ALTER TABLE {LOG_TABLE} ADD COLUMN IF NOT EXISTS ingester LowCardinality(String) CODEC(ZSTD(3)) AFTER id",
+            f"ALTER TABLE {LOG_TABLE} ADD COLUMN IF NOT EXISTS format LowCardinality(String) CODEC(ZSTD(3)) AFTER line",
+            # Lines of the first release have their meta here; unreadable meta (a number too large
+            # for a double, say) is kept as text under _unparsed rather than failing every read.
+            f"""ALTER TABLE {LOG_TABLE} ADD COLUMN IF NOT EXISTS fields JSON DEFAULT
+                if(isValidJSON(meta) AND startsWith(meta, '{{'), meta,
+                   if(meta = '', '{{}}', concat('{{"_unparsed":', toJSONString(meta), '}}'))) CODEC(ZSTD(3)) AFTER format""",
+        ),
+    ),
+)
+LATEST = MIGRATIONS[-1][0]
 
-# Insert in the order of the Arrow batches ingest builds, which is the one definition of a row.
-INSERT_COLUMNS = ", ".join(LOG_SCHEMA.names)
+# The columns an insert writes, in the order of the Arrow tables the batcher builds.
+INSERT_COLUMNS = [name for name in RECORD_SCHEMA.names if name != "stored"] + [FIELDS]
 
 
-def insert_select(source: str) -> str:
-    """`INSERT ... SELECT` from an Arrow source, detecting the level of lines sent without one.
+def pending(applied: int) -> list[tuple[int, tuple[str, ...]]]:
+    """The migrations a store at version `applied` still needs, oldest first."""
+    return [(version, statements) for version, statements in MIGRATIONS if version > applied]
 
-    The detection runs here, vectorised, rather than per line in Python; it is the same rule as
-    parse.levels.detect_level: the first SCAN_CHARS characters, and a word cut by the end of
-    that window does not count (the next character decides, standing in as "x" or " ").
-    """
-    aliases = list(CANONICAL)
-    canonical = [CANONICAL[a] for a in aliases]
-    window = (
-        f"concat(substringUTF8(line, 1, {SCAN_CHARS}), "
-        f"multiIf(lengthUTF8(line) <= {SCAN_CHARS}, '', "
-        f"match(substringUTF8(line, {SCAN_CHARS + 1}, 1), '^[\\\\w-]'), 'x', ' '))"
+
+def insert_rows(table: pa.Table) -> pa.Table:
+    """A durable batch as the store inserts it: only the lines to store, fields as JSON text."""
+    stored = table.column("stored")
+    if not pc.all(stored).as_py():
+        table = table.filter(stored)
+    fields = FieldColumns.from_struct(table.column(FIELDS)).to_json()
+    table = table.drop_columns(["stored", FIELDS]).append_column(FIELDS, fields)
+    return table.select(INSERT_COLUMNS)
+
+
+def insert_statement(source: str) -> str:
+    return (
+        f"INSERT INTO {LOG_TABLE} ({', '.join(INSERT_COLUMNS)}) "
+        "SETTINGS insert_deduplicate = 1, insert_deduplication_token = {token:String} "
+        f"SELECT {', '.join(INSERT_COLUMNS)} FROM {source}"
     )
-    detected = (
-        f"transform(upper(extract({window}, {_quote(LEVEL_PATTERN)})), {_array(aliases)}, {_array(canonical)}, '')"
-    )
-    select = INSERT_COLUMNS.replace("level,", f"if(level != '', level, {detected}) AS level,")
-    return f"SELECT {select} FROM {source}"
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _array(items: list[str]) -> str:
-    return "[" + ", ".join(_quote(item) for item in items) + "]"

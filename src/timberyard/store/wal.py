@@ -23,6 +23,7 @@ holds records the store does not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import struct
@@ -50,6 +51,10 @@ BATCH_START = 0x01
 _SEALED_MARK = struct.pack("<I", SEALED_MAGIC)
 SEGMENT_SUFFIX = ".wal"
 CHECKPOINT_NAME = "checkpoint.json"
+
+
+class WalFull(Overloaded):
+    """The log holds its whole budget of lines the store does not have yet."""
 
 
 class WalDamaged(TimberyardError):
@@ -109,6 +114,7 @@ class WriteAheadLog:
         self._segments: list[tuple[int, Path]] = []  # (first seq, path), oldest first
         self._closing = False
         self._thread: threading.Thread | None = None
+        self._room_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.checkpoint = Checkpoint(epoch=uuid.uuid4().hex)
 
     @property
@@ -194,18 +200,26 @@ class WriteAheadLog:
 
     # -- appending ----------------------------------------------------------------------------
 
+    @property
+    def full(self) -> bool:
+        return self.pending_bytes >= self.max_pending_bytes
+
+    def full_error(self) -> WalFull:
+        return WalFull(
+            "ingestion is ahead of the store: the write-ahead log is full "
+            f"({self.pending_bytes} of {self.max_pending_bytes} bytes pending); retry shortly",
+            retry_after=1,
+        )
+
     def submit(self, payload: bytes | memoryview) -> Future[int]:
-        """Queue a record; the future resolves to its seq once it is on disk."""
+        """Queue a record; the future resolves to its seq once it is on disk. Raises WalFull
+        when the record does not fit in the budget now."""
         future: Future[int] = Future()
         with self._lock:
             if self._closing:
                 raise Overloaded("the node is shutting down; retry against another node or later", retry_after=5)
             if self.pending_bytes + len(payload) > self.max_pending_bytes:
-                raise Overloaded(
-                    "ingestion is ahead of the store: the write-ahead log is full "
-                    f"({self.pending_bytes} of {self.max_pending_bytes} bytes pending); retry shortly",
-                    retry_after=1,
-                )
+                raise self.full_error()
             record = WalRecord(self._next_seq, payload)
             self._next_seq += 1
             self._track_pending(record.seq, len(payload))
@@ -215,6 +229,34 @@ class WriteAheadLog:
 
     async def append(self, payload: bytes | memoryview) -> int:
         return await asyncio.wrap_future(self.submit(payload))
+
+    async def append_when_room(self, payload: bytes | memoryview) -> int:
+        """`append`, waiting while the budget is full instead of refusing: for stream sources,
+        whose senders then wait on TCP. A payload larger than the whole budget is refused."""
+        while True:
+            try:
+                future = self.submit(payload)
+            except WalFull:
+                if len(payload) > self.max_pending_bytes:
+                    raise
+                await self._room()
+                continue
+            return await asyncio.wrap_future(future)
+
+    async def _room(self) -> None:
+        """Until the store has taken lines out of the budget (or a second has passed)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            self._room_waiters.append((loop, waiter))
+        try:
+            await asyncio.wait_for(waiter, 1)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                if (loop, waiter) in self._room_waiters:
+                    self._room_waiters.remove((loop, waiter))
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -227,6 +269,10 @@ class WriteAheadLog:
         with self._lock:
             while self._pending and self._pending[0][0] <= last:
                 self.pending_bytes -= self._pending.popleft()[1]
+            waiters, self._room_waiters = self._room_waiters, []
+        for loop, waiter in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits on it
+                loop.call_soon_threadsafe(_wake, waiter)
         self._drop_committed_segments()
 
     def dedup_token(self, first: int, last: int) -> str:
@@ -354,6 +400,11 @@ class WriteAheadLog:
         os.replace(temp, path)
         fsync_directory(self.directory)
         self.checkpoint = checkpoint
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _read_segment(path: Path) -> tuple[list[_Frame], int]:

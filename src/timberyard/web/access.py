@@ -25,6 +25,7 @@ from timberyard.auth.permissions import has_permission, holders
 from timberyard.auth.principal import Principal
 from timberyard.core.errors import (
     CsrfFailed,
+    TimberyardError,
     MissingCredentials,
     PermissionDenied,
     SessionEnded,
@@ -90,6 +91,27 @@ async def authorize(connection: HTTPConnection, permission: str) -> Principal:
             f"your role ({principal.role}) may not do this: it needs {permission}, which {holders(permission)} have"
         )
     return principal
+
+
+def access_check(connection: HTTPConnection, principal: Principal, permission: str) -> Callable[[], bool]:
+    """For a long-lived connection (live tail): a check, run on a worker thread, that the
+    credentials it opened with still grant `permission` with the same read scope. A revoked
+    key, a disabled or signed-out user, a changed role or group scope all make it false."""
+    node = connection.app.state.node
+    secret = service_secret(connection)  # type: ignore[arg-type]
+    token = connection.cookies.get(SESSION_COOKIE, "")
+
+    def still_allowed() -> bool:
+        if secret:
+            try:
+                key = node.keyring.authenticate(secret, "service")
+            except TimberyardError:
+                return False
+            return has_permission(key.role or "readonly", permission)
+        current = node.access.principal_for_session(token, touch=False)
+        return current is not None and has_permission(current.role, permission) and current.scope == principal.scope
+
+    return still_allowed
 
 
 def _same_origin(connection: HTTPConnection) -> bool:

@@ -16,6 +16,7 @@ from timberyard.web.api import (
     ingest,
     keys,
     ops,
+    rules,
     search,
     tail,
     timerange,
@@ -35,7 +36,7 @@ class TimberyardApp(Starlette):
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *ui.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *rules.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -75,10 +76,21 @@ def test_os_environ_is_read_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_option_has_an_environment_variable() -> None:
-    environ = {"TIMBERYARD_" + name.upper(): "7" for name in option_names()}
+    flags = {f.name for f in fields(Settings) if f.type == "bool"}
+    environ = {"TIMBERYARD_" + name.upper(): "false" if name in flags else "7" for name in option_names()}
     settings = load_settings(environ=environ)
     for name in option_names():
-        assert str(getattr(settings, name)) == "7", name
+        assert str(getattr(settings, name)) == ("False" if name in flags else "7"), name
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("FALSE", False), (" yes ", True), ("0", False)])
+def test_switches_read_true_and_false(text: str, value: bool) -> None:
+    assert load_settings(environ={"TIMBERYARD_PARSE_LINES": text}).parse_lines is value
+
+
+def test_a_switch_that_is_neither_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="parse_lines must be true or false"):
+        load_settings(environ={"TIMBERYARD_PARSE_LINES": "sometimes"})
 
 
 @pytest.mark.parametrize(

@@ -1,44 +1,42 @@
-"""LogDNA's ingestion body (ingest.logdna): decoding with precise errors, and the columnar batch."""
+"""LogDNA's ingestion body (ingest.logdna): decoding with precise errors, and what the pipeline's
+stages make of the decoded lines (the durable record)."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from timberyard.core.errors import BadRequest
-from timberyard.core.records import LOG_SCHEMA
-from timberyard.ingest.logdna import Limits, LineIn, RequestContext, build_batch, decode_lines
+from timberyard.core.records import FIELDS as FIELDS_COLUMN
+from timberyard.core.records import RECORD_SCHEMA
+from timberyard.ingest.logdna import Request, decode, decode_lines
+from timberyard.ingest.stages import Context, process
 from timberyard.parse.levels import normalise_level
+from unit.ingest.conftest import HOUR, MS, column, fields_of, millis
 
-MS = 1_709_294_400_000  # 2024-03-01T12:00:00Z, the receive time in these tests
-HOUR = 3_600_000
-LIMITS = Limits(max_line_bytes=32 * 1024, max_timestamp_skew_ms=24 * HOUR)
 MARKER = re.compile(r" \[timberyard: truncated (\d+) bytes\]$")
+FIXTURES = [HealthCheck.function_scoped_fixture]
 
 
-def context(**changes: object) -> RequestContext:
-    values: dict[str, object] = {"account": "acct-1", "hostname": "query-host", "received_ms": MS, "first_id": 1000}
-    values.update(changes)
-    return RequestContext(**values)  # type: ignore[arg-type]
+@pytest.fixture
+def ingest(account: str, context: Callable[..., Context]) -> Callable[..., tuple[pa.RecordBatch, Any]]:
+    """Decode a body and run it through the stages; returns the record and the problems."""
 
+    def run(body: object, *, now: int | None = None, tags: tuple[str, ...] = (), ip: str = "", mac: str = "", **changes: Any):
+        raw = body if isinstance(body, bytes) else orjson.dumps(body)
+        request = Request(account=account, hostname="query-host", ip=ip, mac=mac, tags=tags, client_now_ms=now)
+        batch = decode(raw, request)
+        return process(batch, context(**changes)), batch.problems
 
-def batch_of(body: object, ctx: RequestContext | None = None, limits: Limits = LIMITS):
-    raw = body if isinstance(body, bytes) else orjson.dumps(body)
-    return build_batch(decode_lines(raw), ctx or context(), limits)
-
-
-def column(batch: pa.RecordBatch, name: str) -> list:
-    return batch.column(name).to_pylist()
-
-
-def millis(batch: pa.RecordBatch) -> list[int]:
-    return batch.column("ts").cast(pa.int64()).to_pylist()
+    return run
 
 
 # --- decode_lines -------------------------------------------------------------------------
@@ -135,8 +133,8 @@ JSON_LINE = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=5), JSON,
 
 
 @given(st.lists(JSON_LINE | JSON, max_size=5), st.sampled_from(["lines", "ls"]))
-@settings(max_examples=300, deadline=None)
-def test_json_structures_decode_or_raise_bad_request(items: list, key: str) -> None:
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURES)
+def test_json_structures_decode_or_raise_bad_request(ingest: Callable[..., Any], items: list, key: str) -> None:
     body = json.dumps({key: items}).encode()
     try:
         lines = decode_lines(body)
@@ -144,41 +142,40 @@ def test_json_structures_decode_or_raise_bad_request(items: list, key: str) -> N
         return
     assert len(lines) == len(items)
     try:
-        batch, _ = build_batch(lines, context(), LIMITS)
+        record, _ = ingest(body)
     except BadRequest as exc:  # only meta that is neither an object, a string nor null
         assert "meta must be an object or a JSON string" in exc.message
         return
-    assert batch.num_rows == len(items)
+    assert record.num_rows == len(items)
 
 
-# --- build_batch --------------------------------------------------------------------------
+# --- the record -----------------------------------------------------------------------------
 
 
-def test_batch_has_the_log_schema_and_request_columns() -> None:
-    ctx = context(ip="10.0.0.7", mac="aa:bb:cc:dd:ee:ff", retention_days=90, first_id=7)
-    batch, problems = batch_of({"lines": [{"line": "a"}, {"line": "b"}, {"line": "c"}]}, ctx)
-    assert batch.schema == LOG_SCHEMA
-    assert batch.num_rows == 3
-    assert column(batch, "account") == ["acct-1"] * 3
-    assert column(batch, "id") == [7, 8, 9]
-    assert column(batch, "ip") == ["10.0.0.7"] * 3
-    assert column(batch, "mac") == ["aa:bb:cc:dd:ee:ff"] * 3
-    assert column(batch, "retention_days") == [90] * 3
-    assert "received" not in batch.schema.names  # carried by the ids (ingest/ids.py)
-    assert column(batch, "line") == ["a", "b", "c"]
-    assert problems.truncated == problems.bad_timestamps == problems.clamped_timestamps == problems.bad_meta == 0
+def test_the_record_has_the_record_schema_and_request_columns(ingest: Callable[..., Any], account: str) -> None:
+    record, problems = ingest({"lines": [{"line": "a"}, {"line": "b"}, {"line": "c"}]}, ip="10.0.0.7", mac="aa:bb:cc:dd:ee:ff", retention_days=90, first_id=7)
+    assert record.schema.names == [*RECORD_SCHEMA.names, FIELDS_COLUMN]
+    assert record.num_rows == 3
+    assert column(record, "account") == [account] * 3
+    assert column(record, "id") == [7, 8, 9]
+    assert column(record, "ingester") == ["http"] * 3
+    assert column(record, "ip") == ["10.0.0.7"] * 3
+    assert column(record, "mac") == ["aa:bb:cc:dd:ee:ff"] * 3
+    assert column(record, "retention_days") == [90] * 3
+    assert column(record, "stored") == [True] * 3
+    assert column(record, "line") == ["a", "b", "c"]
+    assert problems.counts == {}
 
 
-def test_an_empty_batch_has_the_schema() -> None:
-    batch, _ = batch_of({"lines": []})
-    assert batch.schema == LOG_SCHEMA
-    assert batch.num_rows == 0
+def test_an_empty_body_is_an_empty_record(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest({"lines": []})
+    assert record.num_rows == 0
 
 
-def test_ids_are_consecutive_from_first_id() -> None:
+def test_ids_are_consecutive_from_first_id(ingest: Callable[..., Any]) -> None:
     first = (1_709_294_400_000 << 20) + 5
-    batch, _ = batch_of({"lines": [{"line": str(n)} for n in range(50)]}, context(first_id=first))
-    assert column(batch, "id") == list(range(first, first + 50))
+    record, _ = ingest({"lines": [{"line": str(n)} for n in range(50)]}, first_id=first)
+    assert column(record, "id") == list(range(first, first + 50))
 
 
 @pytest.mark.parametrize(
@@ -193,24 +190,24 @@ def test_ids_are_consecutive_from_first_id() -> None:
         ({"hostname": None, "host": None}, "query-host"),
     ],
 )
-def test_host_precedence(fields: dict, host: str) -> None:
-    batch, _ = batch_of({"lines": [{"line": "x", **fields}]})
-    assert column(batch, "host") == [host]
+def test_host_precedence(ingest: Callable[..., Any], fields: dict, host: str) -> None:
+    record, _ = ingest({"lines": [{"line": "x", **fields}]})
+    assert column(record, "host") == [host]
 
 
-def test_optional_text_fields_default_to_empty() -> None:
-    batch, _ = batch_of({"lines": [{"line": "x"}, {"line": "y", "app": "api", "env": "prod", "file": "/var/log/api.log"}]})
-    assert column(batch, "app") == ["", "api"]
-    assert column(batch, "env") == ["", "prod"]
-    assert column(batch, "file") == ["", "/var/log/api.log"]
+def test_optional_text_fields_default_to_empty(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest({"lines": [{"line": "x"}, {"line": "y", "app": "api", "env": "prod", "file": "/var/log/api.log"}]})
+    assert column(record, "app") == ["", "api"]
+    assert column(record, "env") == ["", "prod"]
+    assert column(record, "file") == ["", "/var/log/api.log"]
 
 
 @pytest.mark.parametrize(
     ("given_level", "stored"),
     [
-        (None, ""),  # the store detects it from the line
-        ("", ""),
-        ("   ", ""),
+        (None, "ERROR"),  # detected from the text
+        ("", "ERROR"),
+        ("   ", "ERROR"),
         ("ERROR", "ERROR"),
         ("warning", "WARN"),
         ("Err", "ERROR"),
@@ -219,16 +216,16 @@ def test_optional_text_fields_default_to_empty() -> None:
         ("verbose", "VERBOSE"),
     ],
 )
-def test_sender_levels_are_canonical(given_level: str | None, stored: str) -> None:
-    batch, _ = batch_of({"lines": [{"line": "an ERROR in the text", "level": given_level}]})
-    assert column(batch, "level") == [stored]
+def test_sender_levels_are_canonical_and_missing_ones_detected(ingest: Callable[..., Any], given_level: str | None, stored: str) -> None:
+    record, _ = ingest({"lines": [{"line": "an ERROR in the text", "level": given_level}]})
+    assert column(record, "level") == [stored]
 
 
-@given(st.text(min_size=1))
-@settings(deadline=None)  # the first batch of a process warms pyarrow up
-def test_sender_levels_follow_normalise_level(level: str) -> None:
-    batch, _ = build_batch([LineIn(line="x", level=level)], context(), LIMITS)
-    assert column(batch, "level") == [normalise_level(level)]
+@given(st.text(min_size=1).filter(lambda level: level.strip()))
+@settings(deadline=None, suppress_health_check=FIXTURES)
+def test_sender_levels_follow_normalise_level(ingest: Callable[..., Any], level: str) -> None:
+    record, _ = ingest({"lines": [{"line": "x", "level": level}]})
+    assert column(record, "level") == [normalise_level(level)]
 
 
 @pytest.mark.parametrize(
@@ -242,17 +239,27 @@ def test_sender_levels_follow_normalise_level(level: str) -> None:
         (["web", " blue ", "", "req-b"], ["req-a", "req-b", "web", "blue"]),
     ],
 )
-def test_tags_merge_request_and_line_tags(line_tags: object, tags: list[str]) -> None:
-    batch, _ = batch_of({"lines": [{"line": "x", "tags": line_tags}]}, context(tags=("req-a", "req-b")))
-    assert column(batch, "tags") == [tags]
+def test_tags_merge_request_and_line_tags(ingest: Callable[..., Any], line_tags: object, tags: list[str]) -> None:
+    record, _ = ingest({"lines": [{"line": "x", "tags": line_tags}]}, tags=("req-a", "req-b"))
+    assert column(record, "tags") == [tags]
 
 
-def test_line_tags_without_request_tags() -> None:
-    batch, _ = batch_of({"lines": [{"line": "x", "tags": "a,b"}, {"line": "y"}]})
-    assert column(batch, "tags") == [["a", "b"], []]
+def test_line_tags_without_request_tags(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest({"lines": [{"line": "x", "tags": "a,b"}, {"line": "y"}]})
+    assert column(record, "tags") == [["a", "b"], []]
 
 
-def test_meta_forms() -> None:
+def test_forty_thousand_tags_take_linear_time(ingest: Callable[..., Any]) -> None:
+    import time
+
+    tags = [f"tag-{n}" for n in range(40_000)]
+    started = time.perf_counter()
+    record, _ = ingest({"lines": [{"line": "x", "tags": tags}]}, tags=("t",))
+    assert time.perf_counter() - started < 2  # quadratic merging took 12 s
+    assert column(record, "tags")[0][:3] == ["t", "tag-0", "tag-1"]
+
+
+def test_meta_forms(ingest: Callable[..., Any]) -> None:
     body = {
         "lines": [
             {"line": "object", "meta": {"user": {"id": 7}, "ok": True}},
@@ -264,52 +271,81 @@ def test_meta_forms() -> None:
             {"line": "string holding a number", "meta": "5"},
         ]
     }
-    batch, problems = batch_of(body)
-    meta = column(batch, "meta")
-    assert orjson.loads(meta[0]) == {"user": {"id": 7}, "ok": True}
-    assert orjson.loads(meta[1]) == {"user": {"id": 7}}
-    assert meta[2] == meta[3] == ""
-    assert orjson.loads(meta[4]) == {"_unparsed": "not json"}
-    assert orjson.loads(meta[5]) == {"_unparsed": "[1, 2]"}
-    assert orjson.loads(meta[6]) == {"_unparsed": "5"}
-    assert problems.bad_meta == 3
+    record, problems = ingest(body)
+    assert fields_of(record) == [
+        {"user": {"id": 7}, "ok": True},
+        {"user": {"id": 7}},
+        {},
+        {},
+        {"_unparsed": "not json"},
+        {"_unparsed": "[1, 2]"},
+        {"_unparsed": "5"},
+    ]
+    assert problems.counts["bad_meta"] == 3
     assert any("line 4" in sample and "_unparsed" in sample for sample in problems.samples)
 
 
-def test_meta_object_text_is_kept_as_sent() -> None:
-    batch, _ = batch_of(b'{"lines": [{"line": "x", "meta": {"b": 1, "a": [1.50, "\\u00e9"]}}]}')
-    assert column(batch, "meta") == ['{"b": 1, "a": [1.50, "\\u00e9"]}']
+def test_meta_values_keep_their_json_types(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest(b'{"lines": [{"line": "x", "meta": {"b": 1, "f": 1.5, "t": true, "s": "\\u00e9", "a": [1.50, "x"], "n": null}}]}')
+    assert fields_of(record) == [{"a": [1.5, "x"], "b": 1, "f": 1.5, "s": "é", "t": True}]
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        b'{"a": 1e400}',  # valid JSON, but no double holds it: it used to be stored and break every read
+        b'{"a": -1e400}',
+    ],
+)
+def test_meta_no_reader_could_load_is_kept_as_text(ingest: Callable[..., Any], meta: bytes) -> None:
+    record, problems = ingest(b'{"lines": [{"line": "x", "meta": ' + meta + b"}]}")
+    assert fields_of(record) == [{"_unparsed": meta.decode()[:32 * 1024]}]
+    assert problems.counts["bad_meta"] == 1
+
+
+def test_meta_nested_hundreds_deep_is_kept_as_text_and_thousands_deep_is_a_bad_request(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest(b'{"lines": [{"line": "x", "meta": ' + b'{"a":' * 600 + b"1" + b"}" * 600 + b"}]}")
+    [fields] = fields_of(record)
+    assert fields["a"]["a"]["a"].startswith('{"a":{"a":')
+    with pytest.raises(BadRequest) as caught:
+        ingest(b'{"lines": [{"line": "x", "meta": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}]}")
+    assert "nests" in caught.value.message
+
+
+def test_meta_nested_deeper_than_three_levels_keeps_the_rest_as_text(ingest: Callable[..., Any]) -> None:
+    record, _ = ingest({"lines": [{"line": "x", "meta": {"a": {"b": {"c": {"d": {"e": 1}}}}}}]})
+    assert fields_of(record) == [{"a": {"b": {"c": '{"d":{"e":1}}'}}}]
 
 
 @pytest.mark.parametrize("meta", [b"5", b"-1.5", b"true", b"false", b"[1]", b'[{"a": 1}]'])
-def test_meta_that_is_not_an_object_or_string_is_a_bad_request(meta: bytes) -> None:
+def test_meta_that_is_not_an_object_or_string_is_a_bad_request(ingest: Callable[..., Any], meta: bytes) -> None:
     body = b'{"lines": [{"line": "ok"}, {"line": "x", "meta": ' + meta + b"}]}"
     with pytest.raises(BadRequest) as caught:
-        batch_of(body)
+        ingest(body)
     assert caught.value.message == "meta must be an object or a JSON string - at `$.lines[1].meta`"
 
 
-def test_labels_and_annotations_become_maps() -> None:
+def test_labels_and_annotations_become_maps(ingest: Callable[..., Any]) -> None:
     body = {"lines": [{"line": "x", "label": {"team": "core", "tier": "1"}, "annotation": {"note": "n"}}, {"line": "y"}]}
-    batch, _ = batch_of(body)
-    assert column(batch, "labels") == [[("team", "core"), ("tier", "1")], []]
-    assert column(batch, "annotations") == [[("note", "n")], []]
+    record, _ = ingest(body)
+    assert column(record, "labels") == [[("team", "core"), ("tier", "1")], []]
+    assert column(record, "annotations") == [[("note", "n")], []]
 
 
-def test_kubernetes_origin_from_the_container_log_file() -> None:
+def test_kubernetes_origin_from_the_container_log_file(ingest: Callable[..., Any]) -> None:
     file = "/var/log/containers/web-7d9f8c-x2v4q_prod_nginx-" + "0123456789abcdef" * 4 + ".log"
     body = {"lines": [{"line": "x", "file": file, "hostname": "node-3"}, {"line": "y", "file": "/var/log/containers/odd.log"}, {"line": "z"}]}
-    batch, _ = batch_of(body)
-    assert column(batch, "k8s_namespace") == ["prod", "", ""]
-    assert column(batch, "k8s_pod") == ["web-7d9f8c-x2v4q", "", ""]
-    assert column(batch, "k8s_container") == ["nginx", "", ""]
-    assert column(batch, "k8s_node") == ["node-3", "", ""]
+    record, _ = ingest(body)
+    assert column(record, "k8s_namespace") == ["prod", "", ""]
+    assert column(record, "k8s_pod") == ["web-7d9f8c-x2v4q", "", ""]
+    assert column(record, "k8s_container") == ["nginx", "", ""]
+    assert column(record, "k8s_node") == ["node-3", "", ""]
 
 
 # --- timestamps ---------------------------------------------------------------------------
 
 
-def test_timestamps_in_every_form() -> None:
+def test_timestamps_in_every_form(ingest: Callable[..., Any]) -> None:
     body = {
         "lines": [
             {"line": "ms", "timestamp": MS - 1000},
@@ -321,34 +357,33 @@ def test_timestamps_in_every_form() -> None:
             {"line": "none"},
         ]
     }
-    batch, problems = batch_of(body)
-    assert millis(batch) == [MS - 1000, MS - 2000, MS - 3500, MS - 4000, MS - 5000, MS - 6000, MS]
-    assert problems.bad_timestamps == 0
+    record, problems = ingest(body)
+    assert millis(record) == [MS - 1000, MS - 2000, MS - 3500, MS - 4000, MS - 5000, MS - 6000, MS]
+    assert "bad_timestamps" not in problems.counts
 
 
-def test_unreadable_timestamps_get_the_receive_time_and_are_counted() -> None:
+def test_unreadable_timestamps_get_the_receive_time_and_are_counted(ingest: Callable[..., Any]) -> None:
     body = {"lines": [{"line": "a", "timestamp": "yesterday"}, {"line": "b", "timestamp": -5}, {"line": "c", "timestamp": MS - 1}]}
-    batch, problems = batch_of(body)
-    assert millis(batch) == [MS, MS, MS - 1]
-    assert problems.bad_timestamps == 2
+    record, problems = ingest(body)
+    assert millis(record) == [MS, MS, MS - 1]
+    assert problems.counts["bad_timestamps"] == 2
     assert any("line 0" in sample and "yesterday" in sample for sample in problems.samples)
 
 
 @pytest.mark.parametrize("drift", [5000, -5000, 0])
-def test_drift_correction_with_client_now(drift: int) -> None:
+def test_drift_correction_with_client_now(ingest: Callable[..., Any], drift: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # The client's clock reads `drift` ms behind ours: its timestamps move forward by `drift`.
-    ctx = context(client_now_ms=MS - drift)
+    monkeypatch.setattr("timberyard.ingest.logdna.now_ms", lambda: MS)
     body = {"lines": [{"line": "ms", "timestamp": MS - 60_000}, {"line": "none"}]}
-    batch, _ = batch_of(body, ctx)
-    assert millis(batch) == [MS - 60_000 + drift, MS]
+    record, _ = ingest(body, now=MS - drift)
+    assert millis(record) == [MS - 60_000 + drift, MS]
     body = {"lines": [{"line": "iso", "timestamp": "2024-03-01T11:59:00Z"}, {"line": "bad", "timestamp": "soon"}, {"line": "none"}]}
-    batch, problems = batch_of(body, ctx)
-    assert millis(batch) == [MS - 60_000 + drift, MS, MS]
-    assert problems.bad_timestamps == 1
+    record, problems = ingest(body, now=MS - drift)
+    assert millis(record) == [MS - 60_000 + drift, MS, MS]
+    assert problems.counts["bad_timestamps"] == 1
 
 
-def test_timestamps_too_far_from_now_are_clamped_to_the_receive_time() -> None:
-    limits = Limits(max_line_bytes=1024, max_timestamp_skew_ms=HOUR)
+def test_timestamps_too_far_from_now_are_clamped_to_the_receive_time(ingest: Callable[..., Any]) -> None:
     body = {
         "lines": [
             {"line": "future", "timestamp": MS + 2 * HOUR},
@@ -357,73 +392,83 @@ def test_timestamps_too_far_from_now_are_clamped_to_the_receive_time() -> None:
             {"line": "edge", "timestamp": MS - HOUR},
         ]
     }
-    batch, problems = batch_of(body, limits=limits)
-    assert millis(batch) == [MS, MS, MS + HOUR // 2, MS - HOUR]
-    assert problems.clamped_timestamps == 2
-    assert problems.bad_timestamps == 0
+    record, problems = ingest(body, max_skew_ms=HOUR)
+    assert millis(record) == [MS, MS, MS + HOUR // 2, MS - HOUR]
+    assert problems.counts["clamped_timestamps"] == 2
+    assert "bad_timestamps" not in problems.counts
 
 
-def test_the_skew_is_measured_after_drift_correction() -> None:
+def test_the_skew_is_measured_after_drift_correction(ingest: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     # The client's clock is two hours fast and so are its timestamps: corrected, they are recent.
-    limits = Limits(max_line_bytes=1024, max_timestamp_skew_ms=HOUR)
-    ctx = context(client_now_ms=MS + 2 * HOUR)
-    batch, problems = batch_of({"lines": [{"line": "x", "timestamp": MS + 2 * HOUR - 10}]}, ctx, limits)
-    assert millis(batch) == [MS - 10]
-    assert problems.clamped_timestamps == 0
+    monkeypatch.setattr("timberyard.ingest.logdna.now_ms", lambda: MS)
+    record, problems = ingest({"lines": [{"line": "x", "timestamp": MS + 2 * HOUR - 10}]}, now=MS + 2 * HOUR, max_skew_ms=HOUR)
+    assert millis(record) == [MS - 10]
+    assert "clamped_timestamps" not in problems.counts
 
 
-def test_zero_skew_accepts_any_timestamp() -> None:
-    limits = Limits(max_line_bytes=1024, max_timestamp_skew_ms=0)
+def test_zero_skew_accepts_any_timestamp_within_retention(ingest: Callable[..., Any]) -> None:
     old = 946_684_800_000  # 2000-01-01
-    batch, problems = batch_of({"lines": [{"line": "backfill", "timestamp": old}, {"line": "iso", "timestamp": "2001-01-01T00:00:00Z"}]}, limits=limits)
-    assert millis(batch) == [old, 978_307_200_000]
-    assert problems.clamped_timestamps == 0
+    record, problems = ingest(
+        {"lines": [{"line": "backfill", "timestamp": old}, {"line": "iso", "timestamp": "2001-01-01T00:00:00Z"}]},
+        max_skew_ms=0,
+        retention_days=20_000,
+    )
+    assert millis(record) == [old, 978_307_200_000]
+    assert "clamped_timestamps" not in problems.counts
+
+
+def test_lines_older_than_the_retention_are_not_stored_and_counted(ingest: Callable[..., Any]) -> None:
+    record, problems = ingest(
+        {"lines": [{"line": "old", "timestamp": MS - 40 * 24 * HOUR}, {"line": "new", "timestamp": MS - HOUR}]},
+        max_skew_ms=0,
+        retention_days=30,
+    )
+    assert column(record, "line") == ["new"]
+    assert problems.counts["expired_lines"] == 1
+    assert any("30-day retention" in sample for sample in problems.samples)
 
 
 @pytest.mark.parametrize("timestamp", [2**63 - 1, 2**63, 2**64 - 1, 2**64, 10**30])
 @pytest.mark.parametrize("skew", [0, 24 * HOUR])
-def test_integer_timestamps_beyond_the_readable_range_are_bad_not_a_crash(timestamp: int, skew: int) -> None:
+def test_integer_timestamps_beyond_the_readable_range_are_bad_not_a_crash(ingest: Callable[..., Any], timestamp: int, skew: int) -> None:
     body = f'{{"lines": [{{"line": "x", "timestamp": {timestamp}}}]}}'.encode()
-    batch, problems = batch_of(body, limits=Limits(max_line_bytes=1024, max_timestamp_skew_ms=skew))
-    assert millis(batch) == [MS]
-    assert problems.bad_timestamps + problems.clamped_timestamps == 1
+    record, problems = ingest(body, max_skew_ms=skew)
+    assert millis(record) == [MS]
+    assert problems.counts.get("bad_timestamps", 0) + problems.counts.get("clamped_timestamps", 0) == 1
 
 
 @pytest.mark.parametrize("timestamp", [2**62, 2**62 + 1, 2**63 - 1])
-def test_a_lines_timestamp_does_not_depend_on_its_neighbours(timestamp: int) -> None:
+def test_a_lines_timestamp_does_not_depend_on_its_neighbours(ingest: Callable[..., Any], timestamp: int) -> None:
     # Alone, an all-integer batch takes the vectorised path; beside an ISO string it is parsed
     # line by line. Both paths must read the same value the same way.
-    limits = Limits(max_line_bytes=1024, max_timestamp_skew_ms=0)
-    alone, alone_problems = batch_of({"lines": [{"line": "x", "timestamp": timestamp}]}, limits=limits)
-    mixed, mixed_problems = batch_of({"lines": [{"line": "x", "timestamp": timestamp}, {"line": "y", "timestamp": "2024-03-01T12:00:00Z"}]}, limits=limits)
+    alone, alone_problems = ingest({"lines": [{"line": "x", "timestamp": timestamp}]}, max_skew_ms=0)
+    mixed, mixed_problems = ingest({"lines": [{"line": "x", "timestamp": timestamp}, {"line": "y", "timestamp": "2024-03-01T12:00:00Z"}]}, max_skew_ms=0)
     assert millis(alone)[0] == millis(mixed)[0]
-    assert alone_problems.bad_timestamps == mixed_problems.bad_timestamps
+    assert alone_problems.counts.get("bad_timestamps") == mixed_problems.counts.get("bad_timestamps")
 
 
 # --- truncation ---------------------------------------------------------------------------
 
 
-def test_lines_over_the_limit_are_truncated_with_a_marker() -> None:
-    limits = Limits(max_line_bytes=10, max_timestamp_skew_ms=0)
+def test_lines_over_the_limit_are_truncated_with_a_marker(ingest: Callable[..., Any]) -> None:
     body = {"lines": [{"line": "a" * 10}, {"line": "b" * 11}, {"line": "c" * 100}, {"line": ""}]}
-    batch, problems = batch_of(body, limits=limits)
-    assert column(batch, "line") == [
+    record, problems = ingest(body, max_line_bytes=10)
+    assert column(record, "line") == [
         "a" * 10,
         "b" * 10 + " [timberyard: truncated 1 bytes]",
         "c" * 10 + " [timberyard: truncated 90 bytes]",
         "",
     ]
-    assert problems.truncated == 2
+    assert problems.counts["truncated_lines"] == 2
     assert any("line 1" in sample and "11 bytes" in sample for sample in problems.samples)
 
 
-def test_truncation_counts_utf8_bytes_not_characters() -> None:
-    limits = Limits(max_line_bytes=12, max_timestamp_skew_ms=0)
+def test_truncation_counts_utf8_bytes_not_characters(ingest: Callable[..., Any]) -> None:
     # 6 characters, 12 bytes: at the limit. 7 characters, 14 bytes: over it.
-    batch, problems = batch_of({"lines": [{"line": "é" * 6}, {"line": "é" * 7}]}, limits=limits)
-    assert column(batch, "line")[0] == "é" * 6
-    assert column(batch, "line")[1].startswith("é" * 6 + " [timberyard: truncated ")
-    assert problems.truncated == 1
+    record, problems = ingest({"lines": [{"line": "é" * 6}, {"line": "é" * 7}]}, max_line_bytes=12)
+    assert column(record, "line")[0] == "é" * 6
+    assert column(record, "line")[1].startswith("é" * 6 + " [timberyard: truncated ")
+    assert problems.counts["truncated_lines"] == 1
 
 
 @pytest.mark.parametrize(
@@ -435,39 +480,39 @@ def test_truncation_counts_utf8_bytes_not_characters() -> None:
         ("a" + "😀" * 2, 4, "a"),
     ],
 )
-def test_truncation_cuts_on_a_character_boundary(text: str, limit: int, kept: str) -> None:
-    batch, _ = batch_of({"lines": [{"line": text}]}, limits=Limits(max_line_bytes=limit, max_timestamp_skew_ms=0))
-    line = column(batch, "line")[0]
+def test_truncation_cuts_on_a_character_boundary(ingest: Callable[..., Any], text: str, limit: int, kept: str) -> None:
+    record, _ = ingest({"lines": [{"line": text}]}, max_line_bytes=limit)
+    line = column(record, "line")[0]
     assert MARKER.search(line)
     assert MARKER.sub("", line) == kept
     assert "\ufffd" not in line
 
 
 @pytest.mark.parametrize(("text", "limit"), [("é" * 10, 5), ("😀" * 3, 6), ("ab日本語", 6)])
-def test_the_marker_states_the_bytes_removed(text: str, limit: int) -> None:
-    batch, _ = batch_of({"lines": [{"line": text}]}, limits=Limits(max_line_bytes=limit, max_timestamp_skew_ms=0))
-    line = column(batch, "line")[0]
+def test_the_marker_states_the_bytes_removed(ingest: Callable[..., Any], text: str, limit: int) -> None:
+    record, _ = ingest({"lines": [{"line": text}]}, max_line_bytes=limit)
+    line = column(record, "line")[0]
     kept = MARKER.sub("", line)
     removed = len(text.encode()) - len(kept.encode())
     assert int(MARKER.search(line).group(1)) == removed
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))), st.integers(min_value=1, max_value=64))
-@settings(deadline=None)
-def test_truncated_text_is_a_prefix_within_the_limit(text: str, limit: int) -> None:
-    batch, problems = build_batch([LineIn(line=text)], context(), Limits(max_line_bytes=limit, max_timestamp_skew_ms=0))
-    line = column(batch, "line")[0]
+@settings(deadline=None, suppress_health_check=FIXTURES)
+def test_truncated_text_is_a_prefix_within_the_limit(ingest: Callable[..., Any], text: str, limit: int) -> None:
+    record, problems = ingest({"lines": [{"line": text}]}, max_line_bytes=limit)
+    line = column(record, "line")[0]
     if len(text.encode()) <= limit:
         assert line == text
-        assert problems.truncated == 0
+        assert "truncated_lines" not in problems.counts
     else:
         kept = MARKER.sub("", line)
         assert text.startswith(kept)
         assert limit - 3 <= len(kept.encode()) <= limit
-        assert problems.truncated == 1
+        assert problems.counts["truncated_lines"] == 1
 
 
-# --- build_batch never fails on decoded lines ------------------------------------------------
+# --- the stages never fail on decoded lines --------------------------------------------------
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 TIMESTAMPS = st.none() | st.integers(min_value=0) | st.floats(min_value=0, allow_nan=False, allow_infinity=False) | TEXT | st.integers()
@@ -498,11 +543,11 @@ VALID_LINE = st.fixed_dictionaries(
     st.none() | st.integers(min_value=MS - 10 * HOUR, max_value=MS + 10 * HOUR),
 )
 @example(items=[{"line": "x", "timestamp": 2**63}], key="lines", max_bytes=64, skew=0, client_now=None)
-@settings(max_examples=300, deadline=None)
-def test_build_batch_never_fails_on_valid_lines(items: list, key: str, max_bytes: int, skew: int, client_now: int | None) -> None:
-    lines = decode_lines(json.dumps({key: items}).encode())
-    batch, problems = build_batch(lines, context(client_now_ms=client_now, tags=("t",)), Limits(max_bytes, skew))
-    assert batch.schema == LOG_SCHEMA
-    assert batch.num_rows == len(items)
-    assert problems.truncated <= len(items)
-    assert problems.bad_timestamps + problems.clamped_timestamps <= len(items)
+@settings(max_examples=300, deadline=None, suppress_health_check=FIXTURES)
+def test_the_stages_never_fail_on_valid_lines(
+    ingest: Callable[..., Any], items: list, key: str, max_bytes: int, skew: int, client_now: int | None
+) -> None:
+    record, problems = ingest(json.dumps({key: items}).encode(), now=client_now, tags=("t",), max_line_bytes=max_bytes, max_skew_ms=skew)
+    assert record.schema.names == [*RECORD_SCHEMA.names, FIELDS_COLUMN]
+    assert record.num_rows + problems.counts.get("expired_lines", 0) == len(items)
+    assert problems.counts.get("truncated_lines", 0) <= len(items)

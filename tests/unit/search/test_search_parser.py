@@ -24,7 +24,7 @@ from timberyard.search.parser import MAX_DEPTH
 
 HOST = Field("column", name="host")
 LEVEL = Field("column", name="level", fold_case=True)
-STATUS = Field("meta", path=("status",))
+STATUS = Field("path", path=("status",))
 
 
 def t(text: str) -> Term:
@@ -82,8 +82,15 @@ def t(text: str) -> Term:
         ("host:*", FieldExists(HOST)),
         ("host:*x", FieldMatch(HOST, "prefix", "*x")),
         ("-host:*", Not(FieldExists(HOST))),
-        ("level:=Err", FieldMatch(LEVEL, "prefix", "Err")),
-        ("level:===Err", FieldMatch(LEVEL, "eq", "Err")),
+        ("level:=Err", FieldMatch(LEVEL, "prefix", "ERROR")),
+        ("level:===Err", FieldMatch(LEVEL, "eq", "ERROR")),
+        ("level:warning", FieldMatch(LEVEL, "prefix", "WARN")),
+        ("level:[Warning, e, panic]", FieldIn(LEVEL, ("WARN", "e", "FATAL"))),
+        ("level:>3", Compare(LEVEL, ">", 3.0)),
+        ('level:" warning"', FieldMatch(LEVEL, "prefix", " warning")),
+        ("_ingester:http", FieldMatch(Field("column", name="ingester"), "prefix", "http")),
+        ("_format:==json", FieldMatch(Field("column", name="format"), "eq", "json")),
+        ("host:warning", FieldMatch(HOST, "prefix", "warning")),
         ("source:x", FieldMatch(Field("column", name="file"), "prefix", "x")),
         ("file:x", FieldMatch(Field("column", name="file"), "prefix", "x")),
         ("tag:x", FieldMatch(Field("tags"), "prefix", "x")),
@@ -93,8 +100,8 @@ def t(text: str) -> Term:
         ("container:x", FieldMatch(Field("column", name="k8s_container"), "prefix", "x")),
         ("node:x", FieldMatch(Field("column", name="k8s_node"), "prefix", "x")),
         ("label.team:x", FieldMatch(Field("label", name="team"), "prefix", "x")),
-        ("user.id:42", FieldMatch(Field("meta", path=("user", "id")), "prefix", "42")),
-        ("meta.user.id:42", FieldMatch(Field("meta", path=("user", "id")), "prefix", "42")),
+        ("user.id:42", FieldMatch(Field("path", path=("user", "id")), "prefix", "42")),
+        ("meta.user.id:42", FieldMatch(Field("path", path=("user", "id")), "prefix", "42")),
         ("status:>400", Compare(STATUS, ">", 400.0)),
         ("status:>=400", Compare(STATUS, ">=", 400.0)),
         ("status:<3", Compare(STATUS, "<", 3.0)),
@@ -113,7 +120,7 @@ def t(text: str) -> Term:
         ('status:("a b")', FieldMatch(STATUS, "prefix", "a b")),
         ("status:(1) x", And((FieldMatch(STATUS, "prefix", "1"), t("x")))),
         ("(host:a OR b)", Or((FieldMatch(HOST, "prefix", "a"), t("b")))),
-        ("http://x", FieldMatch(Field("meta", path=("http",)), "prefix", "//x")),
+        ("http://x", FieldMatch(Field("path", path=("http",)), "prefix", "//x")),
         ("x -host:y", And((t("x"), Not(FieldMatch(HOST, "prefix", "y"))))),
     ],
 )

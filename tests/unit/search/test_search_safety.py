@@ -10,16 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from timberyard.search import QuerySyntaxError, compile_predicate, compile_sql, parse
+from timberyard.search.to_arrow import compile_filter
 from timberyard.search.to_sql import FIXED_LITERALS
-from unit.search.conformance_rows import ROWS
+from unit.search.conformance_rows import BATCHES, TAIL_ROWS
 
-_PLACEHOLDER = re.compile(r"\{q[0-9]+:(String|Float64|Array\(String\)|Array\(Float64\))\}")
+_PLACEHOLDER = re.compile(r"\{q[0-9]+:(String|Identifier|Float64|Array\(String\)|Array\(Float64\))\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SQL_WORDS = {
     "AND", "OR", "NOT", "IN", "match", "line", "positionCaseInsensitive", "startsWith", "lower", "has", "extractAll",
-    "arrayExists", "t", "tags", "labels", "meta", "multiIf", "JSONType", "JSONExtractString", "JSONExtractBool",
-    "JSONExtractFloat", "if", "toFloat64OrZero", "host", "app", "level", "env", "file", "k8s_namespace",
-    "k8s_pod", "k8s_container", "k8s_node",
+    "arrayExists", "t", "tags", "labels", "multiIf", "dynamicType", "dynamicElement", "coalesce", "toFloat64", "toString", "if",
+    "toFloat64OrZero", "host", "app", "level", "env", "file", "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node",
+    "ingester", "format",
 }  # fmt: skip
 
 # Characters that make query syntax, over-represented so random text reaches every branch.
@@ -67,8 +68,11 @@ def test_random_text_parses_or_raises_syntax_error(text: str) -> None:
         if len(value) >= 2 and re.search(r"['\"\\{}]", value):
             assert value not in sql
     predicate = compile_predicate(node)
-    for row in ROWS:
+    for row in TAIL_ROWS:
         assert isinstance(predicate(row), bool)
+    matches = compile_filter(node)
+    for batch in BATCHES:
+        assert not matches(batch).null_count
 
 
 INJECTIONS = [

@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from records import record, serialise
 from timberyard.core.metrics import Metrics
-from timberyard.core.records import LOG_SCHEMA
-from timberyard.ingest.logdna import LineIn, Limits, RequestContext, build_batch
-from timberyard.ingest.pipeline import _serialise
-from timberyard.store.batcher import Batcher, decode_payload
+from timberyard.ingest.feed import decode
+from timberyard.store.batcher import Batcher
 from timberyard.store.chdb import ChdbStore
-from timberyard.store.wal import WriteAheadLog
+from timberyard.store.schema import insert_rows
+from timberyard.store.wal import WalRecord, WriteAheadLog
 
 
 def payload(account: str, first_id: int, count: int) -> pa.Buffer:
-    lines = [LineIn(line=f"line {first_id + i}") for i in range(count)]
-    context = RequestContext(account=account, hostname="h", received_ms=int(time.time() * 1000), first_id=first_id)
-    batch, _ = build_batch(lines, context, Limits(max_line_bytes=1024, max_timestamp_skew_ms=0))
-    assert batch.schema == LOG_SCHEMA
-    return _serialise(batch)
+    return serialise(record(account, [f"line {first_id + i}" for i in range(count)], first_id=first_id))
+
+
+def decoded(records: list[WalRecord]) -> list:
+    return [decode(r) for r in records]
 
 
 def stored_ids(store: ChdbStore, account: str) -> list[int]:
@@ -33,10 +33,10 @@ def stored_ids(store: ChdbStore, account: str) -> list[int]:
 def start(path: Path, store: ChdbStore, **batcher_options: float) -> tuple[WriteAheadLog, Batcher]:
     options = {"max_lines": 1000, "max_wait_s": 0.05, **batcher_options}
     batcher_ref: list[Batcher] = []
-    wal = WriteAheadLog(path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: batcher_ref[0].enqueue(r))
+    wal = WriteAheadLog(path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: batcher_ref[0].enqueue(decoded(r)))
     batcher = Batcher(store, wal, Metrics(), **options)  # type: ignore[arg-type]
     batcher_ref.append(batcher)
-    batcher.enqueue(wal.open())
+    batcher.enqueue(decoded(wal.open()))
     batcher.recover()
     batcher.start()
     wal.start()
@@ -65,7 +65,7 @@ def test_a_crash_after_the_insert_but_before_the_checkpoint_does_not_duplicate(t
     # What the batcher does, cut short by a crash: intent written, insert done, no commit.
     wal.mark_inflight(1, 3)
     durable = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None).open()
-    table = pa.concat_tables([decode_payload(r.payload) for r in durable if r.seq <= 3])
+    table = pa.concat_tables([insert_rows(decode(r).table) for r in durable if r.seq <= 3])
     chdb_store.insert(table, wal.dedup_token(1, 3))
     wal.close()
     assert len(stored_ids(chdb_store, account)) == 30
@@ -96,10 +96,10 @@ def test_large_backlogs_are_split_into_batches_of_at_most_max_lines(tmp_path: Pa
     account = uuid.uuid4().hex
     metrics = Metrics()
     batcher_ref: list[Batcher] = []
-    wal = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: batcher_ref[0].enqueue(r))
+    wal = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: batcher_ref[0].enqueue(decoded(r)))
     batcher = Batcher(chdb_store, wal, metrics, max_lines=250, max_wait_s=60)
     batcher_ref.append(batcher)
-    batcher.enqueue(wal.open())
+    batcher.enqueue(decoded(wal.open()))
     wal.start()
     for n in range(10):
         wal.submit(payload(account, n * 100, 100)).result(timeout=10)
@@ -112,3 +112,21 @@ def test_large_backlogs_are_split_into_batches_of_at_most_max_lines(tmp_path: Pa
     batcher.stop()
     assert stored_ids(chdb_store, account) == list(range(1000))
     assert metrics.value("timberyard_store_batches_total") == 5
+
+
+def test_only_lines_to_store_are_inserted_with_their_fields(tmp_path: Path, chdb_store: ChdbStore) -> None:
+    account = uuid.uuid4().hex
+    wal, batcher = start(tmp_path, chdb_store)
+    table = record(
+        account,
+        ["kept", "for live tail only", "kept too"],
+        fields=[{"status": 200, "user.id": "u1"}, {"status": 500}, None],
+        stored=[True, False, True],
+    )
+    wal.submit(serialise(table)).result(timeout=10)
+    wal.close()
+    batcher.stop()
+    rows = chdb_store.select(
+        "SELECT line, fields FROM timberyard.logs WHERE account = {a:String} ORDER BY id", {"a": account}
+    )
+    assert rows == [{"line": "kept", "fields": {"status": 200, "user": {"id": "u1"}}}, {"line": "kept too", "fields": {}}]

@@ -1,26 +1,19 @@
-"""The store's level detection at insert (RE2 `LEVEL_PATTERN` in `schema.insert_select`) and its
-Python twin `detect_level` (live tail, rules) must give every line the same level.
-
-Lines go into the real embedded store through `ChdbStore.insert` with no level, as the ingest
-path sends them, and the level the store kept is compared with `detect_level`.
+"""The level rule in its two engines: Arrow's RE2, which decides every line's level in the ingest
+pipeline (`parse.levels.detect_levels`), and ClickHouse's RE2 running the same pattern as SQL,
+which is how the first release decided levels at insert. Every line must get the same level
+from both, so the move of the rule into the pipeline changed no stored level.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from timberyard.core.clock import now_ms
-from timberyard.ingest.logdna import Limits, LineIn, RequestContext, build_batch
-from timberyard.parse.levels import detect_level
+from timberyard.parse.levels import CANONICAL, LEVEL_PATTERN, SCAN_CHARS, detect_level, detect_levels
 from timberyard.store.chdb import ChdbStore
 from unit.parse.level_cases import ALL_CASES, level_lines, loghub_samples
-
-LIMITS = Limits(max_line_bytes=64 * 1024, max_timestamp_skew_ms=0)
 
 # Non-ASCII letters beside or before level words: the two sides may read these differently
 # (Unicode case mapping in Python's str.upper(), ASCII upper() and UTF-8 byte offsets in
@@ -58,30 +51,37 @@ WINDOW_EDGES = [
 ]
 
 
-def _insert(store: ChdbStore, lines: list[str]) -> dict[int, tuple[str, str]]:
-    """Insert lines with no level under a fresh account; the stored (line, level) by id."""
-    account = uuid.uuid4().hex
-    context = RequestContext(account=account, hostname="conformance", received_ms=now_ms(), first_id=1)
-    batch, problems = build_batch([LineIn(line=line) for line in lines], context, LIMITS)
-    assert problems.truncated == 0
-    store.insert(pa.Table.from_batches([batch]), dedup_token=uuid.uuid4().hex)
-    rows = store.select(
-        "SELECT id, line, level FROM timberyard.logs WHERE account = {account:String} ORDER BY id",
-        {"account": account},
-    )
-    assert len(rows) == len(lines)
-    return {row["id"]: (row["line"], row["level"]) for row in rows}
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# The rule as the first release's insert SQL wrote it: the first SCAN_CHARS characters, the next
+# character standing in as "x" (a word character) or " ", the earliest level word, canonical.
+_WINDOW = (
+    f"concat(substringUTF8(line, 1, {SCAN_CHARS}), multiIf(lengthUTF8(line) <= {SCAN_CHARS}, '', "
+    f"match(substringUTF8(line, {SCAN_CHARS + 1}, 1), '^[\\\\w-]'), 'x', ' '))"
+)
+_SQL_LEVEL = (
+    f"transform(upper(extract({_WINDOW}, {_quote(LEVEL_PATTERN)})), "
+    f"[{', '.join(map(_quote, CANONICAL))}], [{', '.join(map(_quote, CANONICAL.values()))}], '')"
+)
+
+
+def _both(store: ChdbStore, lines: list[str]) -> list[tuple[str, str, str]]:
+    """(line, level by SQL, level by the pipeline) for each line."""
+    rows = pa.table({"n": list(range(len(lines))), "line": lines})  # noqa: F841 -- read by chDB's Python()
+    found = store.select(f"SELECT n, {_SQL_LEVEL} AS level FROM Python(rows) ORDER BY n", {})
+    pipeline = detect_levels(pa.array(lines, pa.string())).to_pylist()
+    return [(line, row["level"], mine) for line, row, mine in zip(lines, found, pipeline)]
 
 
 @pytest.fixture(scope="module")
-def stored_levels(chdb_store: ChdbStore) -> dict[str, str]:
-    """Every table line and Loghub sample, inserted once: line -> the level the store detected."""
+def sql_levels(chdb_store: ChdbStore) -> dict[str, str]:
+    """Every table line and Loghub sample: line -> the level the SQL rule gives."""
     non_ascii = [case.values[0] if hasattr(case, "values") else case for case in NON_ASCII]
     samples = [line for _, line, _ in loghub_samples(per_file=5)]
     lines = list(dict.fromkeys([line for line, _ in ALL_CASES] + samples + non_ascii + WINDOW_EDGES))
-    stored = _insert(chdb_store, lines)
-    assert [stored[index + 1][0] for index in range(len(lines))] == lines
-    return {line: level for line, level in stored.values()}
+    return {line: sql for line, sql, _ in _both(chdb_store, lines)}
 
 
 def test_the_table_is_large_enough() -> None:
@@ -89,51 +89,35 @@ def test_the_table_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize(("line", "level"), ALL_CASES)
-def test_store_detects_what_python_detects(stored_levels: dict[str, str], line: str, level: str) -> None:
+def test_both_engines_give_the_tables_level(sql_levels: dict[str, str], line: str, level: str) -> None:
     assert detect_level(line) == level
-    assert stored_levels[line] == level
+    assert sql_levels[line] == level
 
 
-def test_store_matches_loghub_structured_levels(stored_levels: dict[str, str]) -> None:
+def test_both_engines_agree_on_loghub_samples(sql_levels: dict[str, str]) -> None:
     samples = loghub_samples(per_file=5)
     assert len(samples) > 30
-    wrong = [(line, stored_levels[line], detect_level(line)) for _, line, _ in samples if stored_levels[line] != detect_level(line)]
+    wrong = [(line, sql_levels[line], detect_level(line)) for _, line, _ in samples if sql_levels[line] != detect_level(line)]
     assert wrong == []
 
 
 @pytest.mark.parametrize("line", NON_ASCII)
-def test_store_and_python_agree_next_to_non_ascii_letters(stored_levels: dict[str, str], line: str) -> None:
-    assert stored_levels[line] == detect_level(line)
+def test_both_engines_agree_next_to_non_ascii_letters(sql_levels: dict[str, str], line: str) -> None:
+    assert sql_levels[line] == detect_level(line)
 
 
 @pytest.mark.parametrize("line", WINDOW_EDGES, ids=["information", "ERRORS", "WARNING", "cjk-ERR", "latin1-ERROR"])
-def test_store_and_python_agree_where_the_window_ends(stored_levels: dict[str, str], line: str) -> None:
-    assert stored_levels[line] == detect_level(line)
-
-
-def test_a_sender_given_level_is_kept(chdb_store: ChdbStore) -> None:
-    account = uuid.uuid4().hex
-    context = RequestContext(account=account, hostname="h", received_ms=now_ms(), first_id=1)
-    lines = [LineIn(line="ERROR in the text", level="debug"), LineIn(line="ERROR in the text")]
-    batch, _ = build_batch(lines, context, LIMITS)
-    chdb_store.insert(pa.Table.from_batches([batch]), dedup_token=uuid.uuid4().hex)
-    rows = chdb_store.select(
-        "SELECT level FROM timberyard.logs WHERE account = {account:String} ORDER BY id", {"account": account}
-    )
-    assert [row["level"] for row in rows] == ["DEBUG", "ERROR"]
+def test_both_engines_agree_where_the_window_ends(sql_levels: dict[str, str], line: str) -> None:
+    assert sql_levels[line] == detect_level(line)
 
 
 @given(st.lists(level_lines(), min_size=1, max_size=40))
-@settings(max_examples=15, deadline=None)
-def test_store_and_python_agree_on_generated_lines(chdb_store: ChdbStore, lines: list[str]) -> None:
-    stored = _insert(chdb_store, lines)
-    disagree = [(line, level, detect_level(line)) for line, level in stored.values() if level != detect_level(line)]
-    assert disagree == []
+@settings(max_examples=30, deadline=None)
+def test_both_engines_agree_on_generated_lines(chdb_store: ChdbStore, lines: list[str]) -> None:
+    assert [(line, sql) for line, sql, mine in _both(chdb_store, lines) if sql != mine] == []
 
 
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=300), min_size=1, max_size=40))
-@settings(max_examples=10, deadline=None)
-def test_store_and_python_agree_on_arbitrary_ascii(chdb_store: ChdbStore, lines: list[str]) -> None:
-    stored = _insert(chdb_store, lines)
-    disagree = [(line, level, detect_level(line)) for line, level in stored.values() if level != detect_level(line)]
-    assert disagree == []
+@settings(max_examples=20, deadline=None)
+def test_both_engines_agree_on_arbitrary_ascii(chdb_store: ChdbStore, lines: list[str]) -> None:
+    assert [(line, sql) for line, sql, mine in _both(chdb_store, lines) if sql != mine] == []

@@ -7,13 +7,13 @@ import math
 import struct
 import uuid
 
-import pyarrow as pa
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from timberyard.core.clock import now_ms
-from timberyard.ingest.logdna import Limits, LineIn, RequestContext, build_batch
+from records import record
+from timberyard.store.schema import insert_rows
 from timberyard.store.chdb import ChdbStore
 from timberyard.store.params import encode_params
 from timberyard.store.queries import LineQuery, select_lines
@@ -162,13 +162,15 @@ def test_the_sql_depends_only_on_the_shape_of_the_query(apps: list[str], hosts: 
 def evil_account(chdb_store: ChdbStore) -> str:
     """One line per injection string, stored as its host, app, tag and text."""
     account = uuid.uuid4().hex
-    lines = [
-        LineIn(line=f"line {index}: {value}", hostname=value, app=value, tags=[value], level="INFO")
-        for index, value in enumerate(INJECTIONS)
-    ]
-    context = RequestContext(account=account, hostname="h", received_ms=now_ms(), first_id=1)
-    batch, _ = build_batch(lines, context, Limits(max_line_bytes=1024, max_timestamp_skew_ms=0))
-    chdb_store.insert(pa.Table.from_batches([batch]), dedup_token=uuid.uuid4().hex)
+    table = record(
+        account,
+        [f"line {index}: {value}" for index, value in enumerate(INJECTIONS)],
+        host=list(INJECTIONS),
+        app=list(INJECTIONS),
+        tags=[[value] for value in INJECTIONS],
+        level=["INFO"] * len(INJECTIONS),
+    )
+    chdb_store.insert(insert_rows(table), dedup_token=uuid.uuid4().hex)
     return account
 
 

@@ -3,6 +3,7 @@ forgets what the store has committed."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -187,3 +188,33 @@ def test_a_failed_write_fails_its_waiters_and_leaves_no_partial_record(tmp_path:
     assert append_all(wal, [b"after"]) == [3]
     wal.close()
     assert [bytes(r.payload) for r in make_wal(tmp_path).open()] == [b"kept", b"after"]
+
+
+def test_append_when_room_waits_for_the_store_instead_of_refusing(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path, max_pending_bytes=10)
+    wal.open()
+    wal.start()
+
+    async def scenario() -> list[str]:
+        events: list[str] = []
+        first = await wal.append(b"x" * 8)
+        with pytest.raises(Overloaded):
+            await wal.append(b"y" * 8)  # a request source is refused at once
+        waiting = asyncio.create_task(wal.append_when_room(b"z" * 8))  # a stream source waits
+        await asyncio.sleep(0.2)
+        events.append("waiting" if not waiting.done() else "done too early")
+        wal.mark_committed(first)  # the store took the first record: room again
+        events.append(f"appended {await asyncio.wait_for(waiting, 5)}")
+        return events
+
+    assert asyncio.run(scenario()) == ["waiting", "appended 2"]
+    wal.close()
+
+
+def test_a_record_larger_than_the_whole_budget_is_refused_even_when_waiting(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path, max_pending_bytes=10)
+    wal.open()
+    wal.start()
+    with pytest.raises(Overloaded):
+        asyncio.run(asyncio.wait_for(wal.append_when_room(b"x" * 11), 5))
+    wal.close()

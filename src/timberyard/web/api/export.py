@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from timberyard.auth.principal import Principal
+from timberyard.parse.levels import normalise_level
 from timberyard.store.queries import LineQuery, select_lines
 from timberyard.web.access import audit, guarded, principal_of
 from timberyard.web.api.params import (
@@ -84,7 +85,7 @@ def _line_query(principal: Principal, params: Any, prefer: str | None = None) ->
         search=search(params, "query", principal),
         hosts=text_list(params, "hosts"),
         apps=text_list(params, "apps"),
-        levels=tuple(level.upper() for level in text_list(params, "levels")),
+        levels=tuple(normalise_level(level) for level in text_list(params, "levels")),
         tags=text_list(params, "tags"),
         prefer=prefer,  # type: ignore[arg-type]
     )
@@ -97,7 +98,7 @@ def _ndjson(rows: list[dict[str, Any]]) -> Iterator[bytes]:
 
 def export_line(row: dict[str, Any]) -> dict[str, Any]:
     """A stored row in LogDNA's export shape: reserved `_` fields, then the meta fields."""
-    meta = orjson.loads(row["meta"]) if row["meta"] else None
+    meta = row["fields"]
     line: dict[str, Any] = {}
     if meta:
         line.update((k, v) for k, v in meta.items() if k not in RESERVED)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 
 K8S_FIELDS = ("namespace", "pod", "container", "node")
 
 
 def line_object(row: dict[str, Any]) -> dict[str, Any]:
-    """`row` has the store's columns, with the time as `ts_ms` (epoch ms)."""
+    """`row` has the store's columns, with the time as `ts_ms` (epoch ms) and `fields` as the
+    nested object the store returns."""
     return {
         "id": str(row["id"]),
         "ts": row["ts_ms"],
@@ -22,7 +21,9 @@ def line_object(row: dict[str, Any]) -> dict[str, Any]:
         "file": row["file"],
         "env": row["env"],
         "tags": row["tags"],
-        "fields": orjson.loads(row["meta"]) if row["meta"] else {},
+        "fields": row["fields"],
+        "format": row["format"],
+        "ingester": row["ingester"],
         "labels": row["labels"],
         "annotations": row["annotations"],
         "k8s": {name: row[f"k8s_{name}"] for name in K8S_FIELDS},

@@ -134,7 +134,10 @@ async def facets(request: Request) -> JSONResponse:
     limit = whole_number(params, "limit", 20, MAX_FACETS)
     name = params.get("field", "").strip()
     if not name:
-        raise BadRequest("missing param field: host, app, level, tag, env, file, label.NAME or a meta field path")
+        raise BadRequest(
+            "missing param field: host, app, level, env, file (or source), tag, namespace, pod, container, node, "
+            "_ingester, _format, label.NAME, or a field path like user.id"
+        )
     try:
         field = resolve_field(name, 0)
     except QuerySyntaxError as error:

@@ -2,7 +2,9 @@
 
 Both stream the caller's account's lines that match `q` as they become durable, typically
 well under a second after the ingest request's 200. A client that cannot keep up is sent an
-error (`"code": "TooSlow"`) and disconnected; at shutdown every stream ends with `ShuttingDown`.
+error (`"code": "TooSlow"`) and disconnected; a tail whose key is revoked, whose user is
+disabled or signed out, or whose scope changes ends with `AccessEnded`; at shutdown every
+stream ends with `ShuttingDown`. A key or user may hold `tail_max_per_principal` open tails.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from timberyard.core.errors import TimberyardError
 from timberyard.ingest.tail import Subscription, TailEnded
-from timberyard.search import compile_predicate, parse
-from timberyard.web.access import audit, authorize, declares
+from timberyard.search import parse
+from timberyard.search.to_arrow import compile_filter
+from timberyard.web.access import access_check, audit, authorize, declares
 from timberyard.web.api.lines import line_object
 
 KEEP_ALIVE_S = 15
@@ -30,9 +33,20 @@ async def _subscribe(connection: Request | WebSocket) -> Subscription:
     """Check the caller (`logs.read`), audit the tail, and subscribe within their scope."""
     principal = await authorize(connection, "logs.read")
     query = connection.query_params.get("q", "")
-    predicate = compile_predicate(principal.restrict(parse(query)))
-    await audit(connection, principal, "tail", query=query)
-    return connection.app.state.node.tail.subscribe(principal.account_id, predicate)
+    matches = compile_filter(principal.restrict(parse(query)))
+    hub = connection.app.state.node.tail
+    subscription = hub.subscribe(
+        principal.account_id,
+        f"{principal.actor_type}:{principal.actor_id}",
+        matches,
+        access_check(connection, principal, "logs.read"),
+    )
+    try:
+        await audit(connection, principal, "tail", query=query)
+    except BaseException:
+        hub.unsubscribe(subscription)
+        raise
+    return subscription
 
 
 @declares("logs.read")  # checked in _subscribe, which WebSockets share
@@ -79,7 +93,7 @@ async def tail_socket(websocket: WebSocket) -> None:
                 lines = await subscription.next_lines(SOCKET_POLL_S)
             except TailEnded as exc:
                 await websocket.send_bytes(orjson.dumps(exc.to_dict()))
-                await websocket.close(code=1013 if exc.code == "TooSlow" else 1001, reason=exc.code)
+                await websocket.close(code=_CLOSE_CODES.get(exc.code, 1001), reason=exc.code)
                 return
             if lines is not None:
                 await websocket.send_bytes(orjson.dumps({"lines": [line_object(row) for row in lines]}))
@@ -95,6 +109,9 @@ async def _closed_by_client(websocket: WebSocket) -> None:
     while (await websocket.receive())["type"] != "websocket.disconnect":
         pass
 
+
+# WebSocket close codes (RFC 6455 7.4.1): try again later, policy violation, going away.
+_CLOSE_CODES = {"TooSlow": 1013, "AccessEnded": 1008, "ShuttingDown": 1001}
 
 routes = [
     Route("/api/v1/tail", tail_events, methods=["GET"]),

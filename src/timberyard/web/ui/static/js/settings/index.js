@@ -6,6 +6,7 @@ import { h, clear } from "../dom.js";
 import { renderAudit } from "./audit.js";
 import { renderGroups } from "./groups.js";
 import { renderKeys } from "./keys.js";
+import { renderRules } from "./rules.js";
 import { renderUsage } from "./usage.js";
 import { renderUsers } from "./users.js";
 
@@ -13,6 +14,7 @@ const PAGES = [
   { id: "keys", label: "Keys", permission: "keys.manage", render: renderKeys },
   { id: "users", label: "Users", permission: "users.manage", render: renderUsers },
   { id: "groups", label: "Groups", permission: "groups.manage", render: renderGroups },
+  { id: "rules", label: "Rules", permission: "rules.manage", render: renderRules },
   { id: "usage", label: "Usage", permission: "logs.read", render: renderUsage },
   { id: "audit", label: "Audit", permission: "audit.read", render: renderAudit },
 ];

@@ -1,15 +1,28 @@
-// Level names to the CSS class and colour they share, so the line list (CSS classes) and the
-// timeline canvas (which cannot use classes) colour a level the same way.
+// Level names: the canonical name a level is stored under, and the colour group the line list
+// (CSS classes) and the timeline canvas (which cannot use classes) share. The same rule as
+// parse/levels.py on the server, held to it by tests/conformance/levels.json.
+
+const CANONICAL = {
+  EMERG: "EMERGENCY", EMERGENCY: "EMERGENCY", ALERT: "ALERT", FATAL: "FATAL", PANIC: "FATAL",
+  CRIT: "CRITICAL", CRITICAL: "CRITICAL", SEVERE: "ERROR", ERR: "ERROR", ERROR: "ERROR",
+  WARN: "WARN", WARNING: "WARN", NOTICE: "NOTICE", INFO: "INFO", DEBUG: "DEBUG", TRACE: "TRACE",
+};
 
 const GROUPS = {
-  fatal: ["fatal", "critical", "emergency", "alert", "crit", "emerg"],
-  error: ["error", "err"],
-  warn: ["warn", "warning"],
-  info: ["info", "notice"],
-  debug: ["debug"],
-  trace: ["trace"],
+  fatal: ["EMERGENCY", "ALERT", "FATAL", "CRITICAL"],
+  error: ["ERROR"],
+  warn: ["WARN"],
+  info: ["INFO", "NOTICE"],
+  debug: ["DEBUG"],
+  trace: ["TRACE"],
 };
 const GROUP_OF = new Map(Object.entries(GROUPS).flatMap(([group, names]) => names.map((n) => [n, group])));
+
+/** The canonical name of a level as a sender or a person writes it ("warning" -> "WARN"). */
+export function canonicalLevel(level) {
+  const upper = String(level ?? "").trim().toUpperCase();
+  return Object.hasOwn(CANONICAL, upper) ? CANONICAL[upper] : upper;
+}
 
 /** "line level-<level lowercase>" class suffix: the level as the contract names it. */
 export function levelClass(level) {
@@ -18,7 +31,7 @@ export function levelClass(level) {
 
 /** Colour group of a level: fatal, error, warn, info, debug, trace or other. */
 export function levelGroup(level) {
-  return GROUP_OF.get(String(level || "").toLowerCase()) || "other";
+  return GROUP_OF.get(canonicalLevel(level)) || "other";
 }
 
 /** Colour of a level, read from the stylesheet's --level-* variables. */
