@@ -152,7 +152,10 @@ def push(server: ServerProcess, creds: dict, work: Workload, args, what: str) ->
                     break
             time.sleep(0.5 if sender.is_alive() else 0.05)
     if done_at is None:
-        raise RunFailed(f"{what}: not every line reached the store within {args.timeout:.0f} s")
+        figures = {k.removeprefix("timberyard_"): m.get(k) for k in (
+            "timberyard_ingest_lines_total", "timberyard_ingest_stored_lines_total", "timberyard_store_lines_total",
+            "timberyard_wal_pending_bytes")}
+        raise RunFailed(f"{what}: not every line reached the store within {args.timeout:.0f} s: {figures}")
     seconds = done_at - started
     cpu1 = server.cpu_seconds()
     return {
@@ -220,14 +223,16 @@ def run(args, report: dict) -> None:
 
 
 def _profile(server: ServerProcess, args, phase: str):
-    """With --profile, py-spy records the server during the push (a flame graph in bench/out)."""
+    """With --profile, py-spy records the server during the push (collapsed stacks in bench/out,
+    for speedscope or flamegraph.pl)."""
     if not args.profile:
         return None
     import subprocess
 
     out = args.out / f"parse-{phase}-profile.txt"
     console.print(f"  profiling with py-spy into {out}")
-    return subprocess.Popen(["py-spy", "record", "-o", str(out), "-p", str(server.proc.pid), "--rate", "50", "--threads", "--format", "raw"],
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen([py_spy, "record", "-o", str(out), "-p", str(server.proc.pid), "--rate", "50", "--threads", "--format", "raw"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -57,6 +57,7 @@ STORE_WATCH_S = 2
 TAIL_CHECK_S = 2  # a live tail ends within this of its key being revoked or its user signed out
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
 PURGE_S = 86400  # and old audit entries and sign-in attempts are purged daily
+GIL_SWITCH_INTERVAL_S = 0.0005  # see serve()
 
 
 class Node:
@@ -206,6 +207,11 @@ async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
 
 def serve(settings: Settings) -> None:
     """Start the node and serve HTTP (HTTPS with tls_cert/tls_key) until SIGINT/SIGTERM."""
+    # The pipeline's thread calls Arrow kernels hundreds of times per batch, each releasing the
+    # GIL; with Python's default 5 ms switch interval, every time it wants the GIL back it can
+    # wait for a request thread's whole slice. 0.5 ms took bench/parse.py's rules-on run from
+    # 8,600 to 14,600-27,000 lines/s on a busy 2-core machine (see docs/operations.md).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     transport = transport_options(settings)
     node = Node(settings)
     node.open()

@@ -305,3 +305,27 @@ def test_idle_tails_cost_ingest_almost_nothing(server: Server) -> None:
     assert with_tails > 0.5 * alone, (alone, with_tails)
     assert max(prober.latencies) < 1.0, max(prober.latencies)
 
+
+
+def test_concurrent_requests_are_each_answered_for_their_own_lines(server: Server) -> None:
+    """The pipeline processes requests that wait together as one batch: each answer must still
+    count and describe only its own lines, and every line must be stored once."""
+    host = unique_host()
+    answers: dict[int, dict[str, Any]] = {}
+
+    def send(n: int) -> None:
+        lines = [{"line": f"burst {n} line {i}", "timestamp": "not a time" if i == n else None} for i in range(300)]
+        response = server.ingest(lines, params={"hostname": host})
+        assert response.status_code == 200, response.text
+        answers[n] = response.json()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for n, answer in answers.items():
+        assert answer["problems"] == {"bad_timestamps": 1}
+        assert answer["warnings"] == [f"line {n}: unreadable timestamp 'not a time'; using the receive time"]
+    server.wait_stored(0)
+    assert len(search(server, f"host:{host}", limit=10000)) == 12 * 300

@@ -168,7 +168,7 @@ class FieldColumns:
         if not mine.null_count:
             return
         if mine.type != values.type and column_kind(mine) == column_kind(values) == NUMBER:
-            mine, values = mine.cast(pa.float64()), values.cast(pa.float64())
+            mine, values = mine.cast(pa.float64(), safe=False), values.cast(pa.float64(), safe=False)
         if mine.type == values.type:
             self._columns[path] = _coalesce(mine, values)
             return

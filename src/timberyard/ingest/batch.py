@@ -10,11 +10,13 @@ stages then complete and change the batch in place, one job each (see ingest/sta
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from timberyard.core.records import FIELDS, STRING_MAP, TIMESTAMP
 from timberyard.core.fields import FieldColumns
@@ -47,24 +49,69 @@ PROBLEMS = {
 }
 
 
+Note = Callable[[int, int], str]  # (lines of the request concerned, the first of them) -> text
+
+
 @dataclass
+class _Entry:
+    name: str
+    origins: np.ndarray  # which lines, by position in the request(s) as received
+    note: Note | None
+
+
 class Problems:
     """Per-line problems that did not fail the request: counted in /metrics and described in
-    the answer's `warnings` (line numbers there count from 0, the first line of the request)."""
+    the answer's `warnings` (line numbers there count from 0, the first line of the request).
 
-    counts: dict[str, int] = field(default_factory=dict)
-    samples: list[str] = field(default_factory=list)
+    A problem is recorded with the lines it concerns, by their position when the batch was
+    received (`rows` maps the batch's current rows there as lines are dropped), so when the
+    pipeline processes several requests as one batch, each request is told only its own."""
 
-    def add(self, name: str, count: int, note: str | None = None) -> None:
+    def __init__(self) -> None:
+        self.entries: list[_Entry] = []
+        self.rows: np.ndarray | None = None  # current row -> position as received; None: the same
+
+    def add(self, name: str, where: pa.BooleanArray | Sequence[int], note: Note | None = None) -> None:
+        """Record problem `name` for the lines `where` selects (a mask over the batch's current
+        rows, or their indexes), described by `note(count, first line)` when given."""
         assert name in PROBLEMS, name
-        if count:
-            self.counts[name] = self.counts.get(name, 0) + count
-            if note is not None:
-                self.note(note)
+        if isinstance(where, pa.BooleanArray | pa.ChunkedArray):
+            positions = np.flatnonzero(pc.fill_null(where, False).to_numpy(zero_copy_only=False))
+        else:
+            positions = np.asarray(where, dtype=np.int64)
+        if len(positions):
+            origins = positions if self.rows is None else self.rows[positions]
+            self.entries.append(_Entry(name, origins, note))
 
-    def note(self, message: str) -> None:
-        if len(self.samples) < 5:
-            self.samples.append(message)
+    def keep(self, mask: np.ndarray) -> None:
+        """The batch kept only the rows `mask` selects."""
+        rows = np.arange(len(mask)) if self.rows is None else self.rows
+        self.rows = rows[mask]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.name] = counts.get(entry.name, 0) + len(entry.origins)
+        return counts
+
+    @property
+    def samples(self) -> list[str]:
+        """The first five notes, as the request's answer gives them."""
+        notes = [entry for entry in self.entries if entry.note is not None]
+        return [entry.note(len(entry.origins), int(entry.origins.min())) for entry in notes[:5]]  # type: ignore[misc]
+
+    def shifted(self, offset: int) -> list[_Entry]:
+        return [_Entry(entry.name, entry.origins + offset, entry.note) for entry in self.entries]
+
+    def within(self, start: int, stop: int) -> Problems:
+        """The problems of the lines received at positions start..stop-1, renumbered from 0."""
+        part = Problems()
+        for entry in self.entries:
+            inside = entry.origins[(entry.origins >= start) & (entry.origins < stop)]
+            if len(inside):
+                part.entries.append(_Entry(entry.name, inside - start, entry.note))
+        return part
 
 
 @dataclass
@@ -113,6 +160,24 @@ class LineBatch:
         """Drop the lines where `mask` is false."""
         self.columns = {name: values.filter(mask) for name, values in self.columns.items()}
         self.fields = self.fields.filter(mask)
+        self.problems.keep(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+    @classmethod
+    def merge(cls, batches: Sequence[LineBatch]) -> LineBatch:
+        """Several batches of one account, source and time policy as one, in order: the stages
+        cost much the same for 1,000 lines as for 10,000, so requests that wait together are
+        processed together. `Problems.within` splits the problems back."""
+        first = batches[0]
+        if len(batches) == 1:
+            return first
+        names = {name for batch in batches for name in batch.columns}
+        columns = {name: pa.concat_arrays([batch.column(name) for batch in batches]) for name in names}
+        meta, offset, problems = [], 0, Problems()
+        for batch in batches:
+            meta.extend((offset + index, fields) for index, fields in batch.meta)
+            problems.entries.extend(batch.problems.shifted(offset))
+            offset += len(batch)
+        return cls(first.account, first.ingester, columns, meta, problems, first.import_times)
 
 
 # Columns the stages add on the way to the write-ahead log.

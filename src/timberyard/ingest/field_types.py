@@ -90,19 +90,20 @@ class AccountFieldTypes:
     def columns(self, length: int, rows: Iterable[tuple[int, Mapping[str, Any]]], problems: Problems) -> FieldColumns:
         """Columns from flattened objects of some of `length` lines (sender meta, JSON lines),
         each path in its kind in the account, or else in the kind of its first value."""
+        return self.columns_of(length, columns_by_kind(length, rows), problems)
+
+    def columns_of(self, length: int, found: Mapping[str, Mapping[str, pa.Array]], problems: Problems) -> FieldColumns:
+        """`columns`, from each path's values already in one column per kind."""
         fields = FieldColumns(length)
-        conflicts: Counter[str] = Counter()
-        for path, by_kind in columns_by_kind(length, rows).items():
+        for path, by_kind in found.items():
             kind = self.kinds.get(path) or next(iter(by_kind))
-            for found, values in by_kind.items():
-                self._merge(fields, path, kind, values, conflicts)
-        self._report(conflicts, problems)
+            for values in by_kind.values():
+                self._merge(fields, path, kind, values, problems)
         return fields
 
     def conform(self, fields: FieldColumns, problems: Problems) -> None:
         """Give every column of `fields` the kind its path has in the account, in place; paths
         the account has not had keep theirs until `register`."""
-        conflicts: Counter[str] = Counter()
         for path in list(fields):
             if path.startswith(RESERVED_PREFIXES):
                 continue
@@ -111,10 +112,9 @@ class AccountFieldTypes:
             kind = self.kinds.get(path)
             if kind is not None and column_kind(values) != kind:
                 fields.drop(path)
-                self._merge(fields, path, kind, values, conflicts)
-        self._report(conflicts, problems)
+                self._merge(fields, path, kind, values, problems)
 
-    def _merge(self, fields: FieldColumns, path: str, kind: str, values: pa.Array, conflicts: Counter[str]) -> None:
+    def _merge(self, fields: FieldColumns, path: str, kind: str, values: pa.Array, problems: Problems) -> None:
         """Add `values` to `path` as `kind`, converted where nothing is lost; the rest as text
         under `_conflicts.<path>`."""
         if column_kind(values) == kind:
@@ -125,19 +125,13 @@ class AccountFieldTypes:
             fields.add(path, converted)
         moved = int(pc.sum(leftover).as_py() or 0)
         if moved:
-            conflicts[path] += moved
             fields.add(f"{CONFLICTS}.{path}", pc.if_else(leftover, text_values(values), pa.scalar(None, pa.string())))
-
-    def _report(self, conflicts: Counter[str], problems: Problems) -> None:
-        if conflicts:
-            total = sum(conflicts.values())
             problems.add(
                 "field_conflicts",
-                total,
-                f"{total} field value(s) of another type than the field's first ({', '.join(sorted(conflicts)[:3])}); "
-                "kept under _conflicts",
+                leftover,
+                lambda count, _: f"{count} value(s) of {path} of another type than its first ({kind}); kept under {CONFLICTS}.{path}",
             )
-            self.registry.count_conflicts(self.account, conflicts)
+            self.registry.count_conflicts(self.account, Counter({path: moved}))
 
     def register(self, fields: FieldColumns, problems: Problems) -> None:
         """Record the kinds of the paths the account has not had, then conform (a batch on
@@ -177,11 +171,11 @@ def _fold_into_overflow(fields: FieldColumns, paths: list[str], problems: Proble
     present = pc.not_equal(extra.to_json(), "{}")
     if OVERFLOW not in fields:
         fields.set(OVERFLOW, pc.if_else(present, extra.to_json(), pa.scalar(None, pa.string())))
-    count = int(pc.sum(present).as_py() or 0)
+    named = ", ".join(paths[:3])
     problems.add(
         "fields_over_limit",
-        count,
-        f"{count} line(s) with fields beyond the account's {limit} field names ({', '.join(paths[:3])}); kept under _overflow",
+        present,
+        lambda count, _: f"{count} line(s) with fields beyond the account's {limit} field names ({named}); kept under {OVERFLOW}",
     )
 
 

@@ -116,7 +116,8 @@ def _timestamps(lines: list[LineIn], request: Request, problems: Problems) -> pa
         for index, value in enumerate(raw):
             parsed = parse_timestamp(value) if value is not None else None
             if parsed is None and value is not None:
-                problems.add("bad_timestamps", 1, f"line {index}: unreadable timestamp {str(value)[:40]!r}; using the receive time")
+                shown = repr(str(value)[:40])
+                problems.add("bad_timestamps", [index], lambda _, line, shown=shown: f"line {line}: unreadable timestamp {shown}; using the receive time")
             millis.append(None if parsed is None else parsed + drift)
     # Drift correction can push a time out of the storable range; the normalise stage replaces it.
     return pa.array(millis, pa.int64()).cast(TIMESTAMP)
@@ -159,7 +160,7 @@ def _meta_fields(text: bytes, index: int, problems: Problems) -> dict[str, Any]:
 
 
 def _unparsed(text: str, index: int, problems: Problems) -> dict[str, Any]:
-    problems.add("bad_meta", 1, f"line {index}: meta is not a JSON object that can be kept as fields; kept as text under {UNPARSED}")
+    problems.add("bad_meta", [index], lambda _, line: f"line {line}: meta is not a JSON object that can be kept as fields; kept as text under {UNPARSED}")
     return {UNPARSED: text[:MAX_UNPARSED_CHARS]}
 
 

@@ -11,7 +11,7 @@ that look like dates into timestamps; those columns are read again as the string
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -49,7 +49,8 @@ def read_json_lines(lines: pa.Array) -> JsonColumns | None:
     fields = dict(_leaves(table))
     if len(fields) > MAX_FIELDS_PER_LINE or any(_bad_number(values) for values in fields.values()):
         return None
-    return JsonColumns(fields, _stated_times(fields, len(lines)), _stated_levels(fields, len(lines)))
+    by_key = {path: [values] for path, values in fields.items()}
+    return JsonColumns(fields, stated_times(by_key, len(lines)), stated_levels(by_key, len(lines)))
 
 
 def _leaves(table: pa.Table) -> Iterator[tuple[str, pa.Array]]:
@@ -88,34 +89,31 @@ def _bad_number(values: pa.Array) -> bool:
     return pa.types.is_floating(values.type) and not pc.all(pc.fill_null(pc.is_finite(values), True)).as_py()
 
 
-def _stated_times(fields: dict[str, pa.Array], count: int) -> pa.Array:
+def stated_times(fields: Mapping[str, Sequence[pa.Array]], count: int) -> pa.Array:
     """The time under the first time key a line has (readable or not, as parse/jsonline.py
-    decides it)."""
+    decides it); each key's values may come in several arrays, one per kind."""
     found = pa.nulls(count, pa.int64())
     decided = pa.repeat(False, count)
     for key in TIME_KEYS:
-        values = fields.get(key)
-        if values is None:
-            continue
-        fresh = pc.and_not(values.is_valid(), decided)
-        found = pc.if_else(fresh, times.stated(values), found)
-        decided = pc.or_(decided, fresh)
+        for values in fields.get(key, ()):
+            fresh = pc.and_not(values.is_valid(), decided)
+            found = pc.if_else(fresh, times.stated(values), found)
+            decided = pc.or_(decided, fresh)
     return found
 
 
-def _stated_levels(fields: dict[str, pa.Array], count: int) -> pa.Array:
+def stated_levels(fields: Mapping[str, Sequence[pa.Array]], count: int) -> pa.Array:
+    """The level under the first level key a line has: words, or pino's numbers as names."""
     found = pa.nulls(count, pa.string())
     for key in LEVEL_KEYS:
-        values = fields.get(key)
-        if values is None:
-            continue
-        if pa.types.is_string(values.type):
-            names = values
-        elif pa.types.is_integer(values.type):
-            names = pc.take(_NUMERIC_NAMES, pc.index_in(values, value_set=_NUMERIC_CODES))
-        else:
-            names = pa.nulls(count, pa.string())
-        found = pc.if_else(pc.and_(found.is_null(), values.is_valid()), names, found)
+        for values in fields.get(key, ()):
+            if pa.types.is_string(values.type):
+                names = values
+            elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+                names = pc.take(_NUMERIC_NAMES, pc.index_in(values.cast(pa.int64(), safe=False), value_set=_NUMERIC_CODES))
+            else:
+                names = pa.nulls(count, pa.string())
+            found = pc.if_else(pc.and_(found.is_null(), values.is_valid()), names, found)
     return found
 
 

@@ -104,7 +104,10 @@ def card_spans(text: str) -> list[tuple[int, int]]:
     longer run of digits than the card (a 20-digit id holds no card)."""
     spans: list[tuple[int, int]] = []
     for run in _DIGIT_RUN.finditer(text):
-        parts = [(m.start(), m.group()) for m in _GROUPS.finditer(run.group())]
+        written = run.group()
+        if len(written) - written.count(" ") - written.count("-") < CARD_DIGITS[0]:
+            continue  # too few digits for a card: most runs (times, ports, counters)
+        parts = [(m.start(), m.group()) for m in _GROUPS.finditer(written)]
         groups = [(start, digits) for start, digits in parts if digits[0].isdigit()]
         separators = [digits for _, digits in parts if not digits[0].isdigit()]
         first = 0

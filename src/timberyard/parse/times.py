@@ -113,7 +113,7 @@ def stated(values: pa.Array) -> pa.Array:
     number counts as one); other text is read as ISO 8601. Null where unreadable or outside
     1970-2099. The vectorised twin of parse/timestamps.py, which reads one value."""
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-        return _epoch(values.cast(pa.float64()))
+        return _epoch(values.cast(pa.float64(), safe=False))  # (whole numbers past 2**53 round)
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return pa.nulls(len(values), pa.int64())
     trimmed = pc.utf8_trim_whitespace(values)

@@ -22,8 +22,6 @@ holds records the store does not.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import struct
@@ -114,7 +112,6 @@ class WriteAheadLog:
         self._segments: list[tuple[int, Path]] = []  # (first seq, path), oldest first
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._room_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.checkpoint = Checkpoint(epoch=uuid.uuid4().hex)
 
     @property
@@ -227,36 +224,18 @@ class WriteAheadLog:
             self._lock.notify()
         return future
 
-    async def append(self, payload: bytes | memoryview) -> int:
-        return await asyncio.wrap_future(self.submit(payload))
-
-    async def append_when_room(self, payload: bytes | memoryview) -> int:
-        """`append`, waiting while the budget is full instead of refusing: for stream sources,
-        whose senders then wait on TCP. A payload larger than the whole budget is refused."""
+    def submit_waiting(self, payload: bytes | memoryview) -> Future[int]:
+        """`submit`, waiting while the budget is full instead of refusing (stream sources,
+        whose senders then wait on TCP). A payload larger than the whole budget is refused."""
         while True:
             try:
-                future = self.submit(payload)
+                return self.submit(payload)
             except WalFull:
                 if len(payload) > self.max_pending_bytes:
                     raise
-                await self._room()
-                continue
-            return await asyncio.wrap_future(future)
-
-    async def _room(self) -> None:
-        """Until the store has taken lines out of the budget (or a second has passed)."""
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        with self._lock:
-            self._room_waiters.append((loop, waiter))
-        try:
-            await asyncio.wait_for(waiter, 1)
-        except TimeoutError:
-            pass
-        finally:
             with self._lock:
-                if (loop, waiter) in self._room_waiters:
-                    self._room_waiters.remove((loop, waiter))
+                if self.pending_bytes + len(payload) > self.max_pending_bytes and not self._closing:
+                    self._lock.wait(1)  # mark_committed wakes it as soon as there is room
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -269,10 +248,7 @@ class WriteAheadLog:
         with self._lock:
             while self._pending and self._pending[0][0] <= last:
                 self.pending_bytes -= self._pending.popleft()[1]
-            waiters, self._room_waiters = self._room_waiters, []
-        for loop, waiter in waiters:
-            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits on it
-                loop.call_soon_threadsafe(_wake, waiter)
+            self._lock.notify_all()  # writers waiting for room (and the flusher, which rechecks its queue)
         self._drop_committed_segments()
 
     def dedup_token(self, first: int, last: int) -> str:
@@ -400,11 +376,6 @@ class WriteAheadLog:
         os.replace(temp, path)
         fsync_directory(self.directory)
         self.checkpoint = checkpoint
-
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 def _read_segment(path: Path) -> tuple[list[_Frame], int]:

@@ -74,6 +74,12 @@ def test_add_merges_integer_and_float_numbers() -> None:
     assert columns.get("n").to_pylist() == [1.0, 2.5]
 
 
+def test_add_merges_whole_numbers_past_float_precision_by_rounding() -> None:
+    columns = FieldColumns(2, {"n": pa.array([2**62 + 1, None], pa.int64())})
+    columns.add("n", pa.array([None, 2.5], pa.float64()))
+    assert columns.get("n").to_pylist() == [float(2**62), 2.5]
+
+
 def test_add_moves_a_value_of_another_kind_to_conflicts() -> None:
     columns = FieldColumns(2, {"n": pa.array([1, None], pa.int64())})
     columns.add("n", pa.array([None, "two"]))

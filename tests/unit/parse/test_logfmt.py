@@ -12,7 +12,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from timberyard.core.fields import MAX_FIELDS_PER_LINE, MAX_KEY_CHARS, OVERFLOW
-from timberyard.parse.logfmt import parse_logfmt, parse_pairs
+import pyarrow as pa
+
+from timberyard.parse.logfmt import parse_logfmt, parse_pairs, read_pairs
 
 
 @pytest.mark.parametrize(
@@ -166,6 +168,60 @@ def test_never_raises(text: str) -> None:
 def test_never_raises_on_the_characters_that_matter(text: str) -> None:
     parse_logfmt(text)
     parse_pairs(text)
+
+
+# -- many lines at once: the vectorised reader agrees with the scanner ---------------------------
+
+# Text near the grammar's edges: the characters that separate, quote and escape, digits and
+# signs that make numbers, a word character RE2 and Python disagree on, Unicode spaces.
+EDGY_TEXT = st.text(alphabet='ab =" \\\t.-1e9_é\u00a0\u3000truefals', max_size=60)
+PAIR_LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "a.b", "é", "x-y", "a..b", "-", "k" * 300, "k" * 301]),
+        st.sampled_from(["", "=", '="']),
+        st.sampled_from(["", "1", "-2.5", "1e3", "1.", ".5", "9" * 19, "-" + "9" * 18, "1e999", "true", "false", "-", "x y", "é\u00a0z", "a\tb", " ", "v", '"']),
+        st.sampled_from(["", '"', " ", "  ", "\t"]),
+    ).map(lambda part: "".join(part)),
+    max_size=8,
+).map(" ".join)
+
+
+def _per_line(texts: list[str], whole: bool) -> list[dict[str, Any] | None]:
+    """`read_pairs` as one dict per decided line (None for a line read as no pairs), the
+    scanner's answer for the lines it left."""
+    scan = parse_logfmt if whole else parse_pairs
+    decided, read, columns = read_pairs(pa.array(texts, pa.string()), whole=whole)
+    answers: list[dict[str, Any] | None] = []
+    for row, text in enumerate(texts):
+        if not decided[row].as_py():
+            answers.append(scan(text))
+            continue
+        pairs = {path: kinds[kind][row].as_py() for path, kinds in columns.items() for kind in kinds if kinds[kind][row].is_valid}
+        answers.append(pairs if read[row].as_py() and (pairs or not whole) else (None if whole else {}))
+    return answers
+
+
+@given(st.lists(st.one_of(PAIR_LINES, EDGY_TEXT), min_size=1, max_size=12))
+@example(["a=1 a=2 b=3", "a a=1 b=2", "a=- b= c=3"])
+@example(["k" * 300 + "x=1 " + "k" * 300 + "y=2 z=3"])
+@settings(max_examples=1500, deadline=None)
+def test_read_pairs_agrees_with_the_scanner(texts: list[str]) -> None:
+    for whole, scan in ((True, parse_logfmt), (False, parse_pairs)):
+        expected = [scan(text) for text in texts]
+        got = _per_line(texts, whole)
+        for text, want, have in zip(texts, expected, got):
+            assert _typed(have) == _typed(want), (whole, text)
+
+
+def _typed(pairs: dict[str, Any] | None) -> Any:
+    """Pairs with their kinds: numbers as floats (a column mixing whole and fractional
+    numbers holds floats, in one batch as in the scanner's rows), booleans apart from 1 and 0."""
+    if pairs is None:
+        return None
+    return {
+        key: (isinstance(value, bool), isinstance(value, str), float(value) if type(value) is int else value)
+        for key, value in pairs.items()
+    }
 
 
 # -- time ---------------------------------------------------------------------------------------------

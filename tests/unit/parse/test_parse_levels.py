@@ -163,7 +163,9 @@ def test_normalise_level(given_level: str, canonical: str) -> None:
 def test_normalise_level_is_idempotent_and_upper_case(level: str) -> None:
     once = normalise_level(level)
     assert normalise_level(once) == once
-    assert once == once.upper().strip() or once in CANONICAL.values()
+    assert once == once.strip()
+    # Simple (one-to-one) case mapping, as Arrow and ClickHouse apply it: "ß" and "ﬀ" stay.
+    assert all(len(char.upper()) != 1 or char.upper() == char for char in once)
 
 
 @given(st.sampled_from(sorted(CANONICAL)), st.sampled_from(["", " ", "\t"]))

@@ -171,6 +171,10 @@ def test_empty_and_all_null_columns(reader: str) -> None:
     assert read(getattr(times, reader), [None, None]) == [None, None]
 
 
+def test_stated_whole_numbers_past_float_precision_are_no_time_not_an_error() -> None:
+    assert times.stated(pa.array([2**62 + 1, 1_700_000_000], pa.int64())).to_pylist() == [None, 1_700_000_000_000]
+
+
 def test_a_column_mixes_good_and_bad_values() -> None:
     texts = ["2025-05-31T04:12:38Z", "2025-02-30T00:00:00Z", None, "x", "2025-05-31 04:12:38,5 +01:00"]
     assert read(times.iso8601, texts) == [

@@ -3,7 +3,6 @@ forgets what the store has committed."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
@@ -190,24 +189,21 @@ def test_a_failed_write_fails_its_waiters_and_leaves_no_partial_record(tmp_path:
     assert [bytes(r.payload) for r in make_wal(tmp_path).open()] == [b"kept", b"after"]
 
 
-def test_append_when_room_waits_for_the_store_instead_of_refusing(tmp_path: Path) -> None:
+def test_submit_waiting_waits_for_the_store_instead_of_refusing(tmp_path: Path) -> None:
     wal = make_wal(tmp_path, max_pending_bytes=10)
     wal.open()
     wal.start()
-
-    async def scenario() -> list[str]:
-        events: list[str] = []
-        first = await wal.append(b"x" * 8)
-        with pytest.raises(Overloaded):
-            await wal.append(b"y" * 8)  # a request source is refused at once
-        waiting = asyncio.create_task(wal.append_when_room(b"z" * 8))  # a stream source waits
-        await asyncio.sleep(0.2)
-        events.append("waiting" if not waiting.done() else "done too early")
-        wal.mark_committed(first)  # the store took the first record: room again
-        events.append(f"appended {await asyncio.wait_for(waiting, 5)}")
-        return events
-
-    assert asyncio.run(scenario()) == ["waiting", "appended 2"]
+    first = wal.submit(b"x" * 8).result(timeout=10)
+    with pytest.raises(Overloaded):
+        wal.submit(b"y" * 8)  # a request source is refused at once
+    waiting: list[int] = []
+    writer = threading.Thread(target=lambda: waiting.append(wal.submit_waiting(b"z" * 8).result(timeout=10)))
+    writer.start()  # a stream source waits
+    writer.join(timeout=0.3)
+    assert writer.is_alive() and waiting == []
+    wal.mark_committed(first)  # the store took the first record: room again
+    writer.join(timeout=5)
+    assert waiting == [2]
     wal.close()
 
 
@@ -216,5 +212,5 @@ def test_a_record_larger_than_the_whole_budget_is_refused_even_when_waiting(tmp_
     wal.open()
     wal.start()
     with pytest.raises(Overloaded):
-        asyncio.run(asyncio.wait_for(wal.append_when_room(b"x" * 11), 5))
+        wal.submit_waiting(b"x" * 11)
     wal.close()

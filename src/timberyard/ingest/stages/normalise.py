@@ -48,23 +48,22 @@ def settle_times(batch: LineBatch, millis: pa.Array, context: Context, origin: s
         ahead = pc.greater(pc.subtract(millis, received), skew)
         behind = pc.greater(pc.subtract(received, millis), skew)
         outside = pc.or_(outside, ahead if batch.import_times else pc.or_(ahead, behind))
-    replaced = int(pc.sum(outside).as_py() or 0)
-    if replaced:
+    if pc.any(outside).as_py():
         limit = f"more than {skew // 3_600_000} h from now" if skew else "outside 1970-2099"
         if batch.import_times and skew:
             limit = f"more than {skew // 3_600_000} h in the future"
         batch.problems.add(
-            "clamped_timestamps", replaced, f"{replaced} line(s) with a {origin} time {limit}; using the receive time"
+            "clamped_timestamps", outside, lambda count, _: f"{count} line(s) with a {origin} time {limit}; using the receive time"
         )
         millis = pc.if_else(outside, received, millis)
     oldest = received - context.retention_days * 86_400_000
     expired = pc.fill_null(pc.less(millis, oldest), False)
-    count = int(pc.sum(expired).as_py() or 0)
-    if count:
+    if pc.any(expired).as_py():
+        days = context.retention_days
         batch.problems.add(
             "expired_lines",
-            count,
-            f"{count} line(s) with a {origin} time older than the account's {context.retention_days}-day retention; not stored",
+            expired,
+            lambda count, _: f"{count} line(s) with a {origin} time older than the account's {days}-day retention; not stored",
         )
         keep = pc.invert(expired)
         batch.keep(keep)
@@ -83,8 +82,9 @@ def truncate_long_lines(batch: LineBatch, max_bytes: int) -> pa.Array:
         kept = encoded[:max_bytes].decode("utf-8", "ignore")
         removed = len(encoded) - len(kept.encode("utf-8"))
         texts[index] = kept + f" [timberyard: truncated {removed} bytes]"
+        size = len(encoded)
         batch.problems.add(
-            "truncated_lines", 1, f"line {index}: {len(encoded)} bytes, over the {max_bytes}-byte limit; truncated"
+            "truncated_lines", [index], lambda _, line, size=size: f"line {line}: {size} bytes, over the {max_bytes}-byte limit; truncated"
         )
     return pa.array(texts, pa.string())
 

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timberyard.core.fields import FieldColumns, scatter_indices
-from timberyard.ingest.batch import LineBatch
+from timberyard.ingest.batch import LineBatch, Problems
+from timberyard.ingest.field_types import AccountFieldTypes
 from timberyard.ingest.stages.context import Context
 from timberyard.ingest.stages.normalise import settle_times
 from timberyard.parse.format import Extracted, LineFormat, extract
@@ -33,9 +34,9 @@ from timberyard.parse.formats import FORMATS
 from timberyard.parse import times
 from timberyard.parse.jsonline import parse_json_line
 from timberyard.parse.jsonline import stated as stated_by
-from timberyard.parse.jsonlines import read_json_lines
+from timberyard.parse.jsonlines import read_json_lines, stated_levels, stated_times
 from timberyard.parse.levels import canonical_levels, detect_levels
-from timberyard.parse.logfmt import parse_logfmt, parse_pairs
+from timberyard.parse.logfmt import parse_logfmt, parse_pairs, read_pairs
 
 
 class _Reading:
@@ -49,6 +50,7 @@ class _Reading:
         self.times = pa.nulls(length, pa.int64())
         self.levels = pa.nulls(length, pa.string())
         self.rows: list[tuple[int, dict[str, Any]]] = []  # fields read per line in Python
+        self.pairs: list[pa.Array] = []  # `key=value` tails of formats (full length, null elsewhere)
 
     def claim(self, positions: pa.Array, name: str) -> None:
         if len(positions):
@@ -79,7 +81,9 @@ def parse(batch: LineBatch, context: Context) -> None:
             if not pc.any(reading.unclaimed).as_py():
                 break
             _read_format(reading, fmt, lines, reading.unclaimed, context.received_ms)
-        _read_logfmt(reading, lines)
+        _read_logfmt(reading, lines, context.field_types, batch.problems)
+    for tails in reading.pairs:
+        _read_tails(reading, tails, context.field_types, batch.problems)
     if reading.rows:
         reading.fields.fill_from(context.field_types.columns(len(batch), reading.rows, batch.problems))
     batch.fields.fill_from(reading.fields)
@@ -107,12 +111,7 @@ def _read_format(reading: _Reading, fmt: LineFormat, lines: pa.Array, scope: pa.
         None if found.levels is None else found.levels.take(place),
     )
     if found.rest is not None:
-        rest = found.rest.filter(found.matched)
-        reading.rows.extend(
-            (index, pairs)
-            for index, text in zip(read.to_pylist(), rest.to_pylist())
-            if text and (pairs := parse_pairs(text))
-        )
+        reading.pairs.append(found.rest.take(place))
     return len(read)
 
 
@@ -143,21 +142,50 @@ def _read_json(reading: _Reading, lines: pa.Array) -> None:
     _found_one_by_one(reading, read, stated, levels, "json")
 
 
-def _read_logfmt(reading: _Reading, lines: pa.Array) -> None:
+def _read_logfmt(reading: _Reading, lines: pa.Array, field_types: AccountFieldTypes, problems: Problems) -> None:
+    """logfmt: simple lines vectorised (parse/logfmt.py `read_pairs`), the rest one by one."""
     candidates = pc.and_(reading.unclaimed, pc.match_substring(lines, "="))
-    positions = pc.indices_nonzero(candidates).to_pylist()
-    if not positions:
+    positions = pc.indices_nonzero(candidates)
+    if not len(positions):
         return
-    read, stated, levels = [], [], []
-    for index, text in zip(positions, lines.take(pa.array(positions, pa.int64())).to_pylist()):
+    decided, read, found = read_pairs(lines.take(positions), whole=True)
+    if pc.any(read).as_py():
+        place = scatter_indices(reading.length, positions)
+        reading.claim(positions.filter(read), "logfmt")
+        columns = {path: {kind: values.take(place) for kind, values in kinds.items()} for path, kinds in found.items()}
+        reading.fields.fill_from(field_types.columns_of(reading.length, columns, problems))
+        by_key = {path: list(kinds.values()) for path, kinds in columns.items()}
+        reading.found(stated_times(by_key, reading.length), stated_levels(by_key, reading.length))
+    rest: list[int] = []
+    stated, levels = [], []
+    left = positions.filter(pc.invert(decided))
+    for index, text in zip(left.to_pylist(), lines.take(left).to_pylist()):
         pairs = parse_logfmt(text)
         if pairs:
-            read.append(index)
+            rest.append(index)
             reading.rows.append((index, pairs))
             time, level, _ = stated_by(pairs)
             stated.append(time)
             levels.append(level)
-    _found_one_by_one(reading, read, stated, levels, "logfmt")
+    if rest:
+        _found_one_by_one(reading, rest, stated, levels, "logfmt")
+
+
+def _read_tails(reading: _Reading, tails: pa.Array, field_types: AccountFieldTypes, problems: Problems) -> None:
+    """The `key=value` tail a format left (null on lines it did not read): simple tails
+    vectorised, the rest one by one. The format's own fields win over a tail's."""
+    present = pc.indices_nonzero(pc.is_valid(tails))
+    if not len(present):
+        return
+    decided, _, found = read_pairs(tails.take(present), whole=False)
+    if found:
+        place = scatter_indices(reading.length, present)
+        columns = {path: {kind: values.take(place) for kind, values in kinds.items()} for path, kinds in found.items()}
+        reading.fields.fill_from(field_types.columns_of(reading.length, columns, problems))
+    left = present.filter(pc.invert(decided))
+    for index, text in zip(left.to_pylist(), tails.take(left).to_pylist()):
+        if pairs := parse_pairs(text):
+            reading.rows.append((index, pairs))
 
 
 def _found_one_by_one(reading: _Reading, read: list[int], stated: list[Any], levels: list[Any], name: str) -> None:
