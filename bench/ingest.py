@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -238,6 +239,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Node-wide /metrics are the operator's (`metrics_token`), not any account's: every run sets one.
+METRICS_TOKEN = secrets.token_hex(24)
+OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def basic_auth(user: str, password: str = "") -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -259,7 +265,8 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [*self.cmd, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}"],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, **self.env})
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "TIMBERYARD_METRICS_TOKEN": METRICS_TOKEN, **self.env})
         threading.Thread(target=self._sample_rss, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -466,11 +473,11 @@ def parse_metrics(text: str) -> dict[str, float]:
 
 
 class MetricsWatcher:
-    """Polls /metrics (service key) and records when the store first holds `target` lines."""
+    """Polls /metrics (the operator's token) and records when the store first holds `target` lines."""
 
-    def __init__(self, server: ServerProcess, service_key: str, target: int) -> None:
+    def __init__(self, server: ServerProcess, target: int) -> None:
         self.server, self.target = server, target
-        self.headers = {"Authorization": basic_auth(service_key)}
+        self.headers = OPERATOR
         self.samples: list[dict] = []
         self.reached_at: float | None = None
         self.last: dict[str, float] = {}
@@ -492,8 +499,8 @@ class MetricsWatcher:
 
 
 def push_and_watch(server: ServerProcess, creds: dict, work: Workload, args) -> dict:
-    watcher = MetricsWatcher(server, creds["service_key"], work.count)
-    watcher.poll()  # fails early when /metrics is not reachable with the service key
+    watcher = MetricsWatcher(server, work.count)
+    watcher.poll()  # fails early when /metrics is not reachable with the operator's token
     baseline = watcher.store_lines()
     if baseline:
         raise RunFailed(f"the fresh store already reports {baseline} lines")

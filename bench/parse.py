@@ -40,6 +40,7 @@ from rich.table import Table  # noqa: E402
 
 import corpus  # noqa: E402
 from ingest import (  # noqa: E402  (_progress, _run_json, basic_auth: ingest.py's helpers)
+    OPERATOR,
     Pusher,
     RunFailed,
     ServerProcess,
@@ -122,10 +123,8 @@ def build(args) -> tuple[Workload, list[str]]:
 def push(server: ServerProcess, creds: dict, work: Workload, args, what: str) -> dict:
     """Push every body; done when all are acknowledged and the store holds every line the
     pipeline kept for storage (exclusion rules drop some), with nothing left in the WAL."""
-    headers = {"Authorization": basic_auth(creds["service_key"])}
-
     def metrics() -> dict[str, float]:
-        status, _, body = server.request("GET", "/metrics", headers)
+        status, _, body = server.request("GET", "/metrics", OPERATOR)
         if status != 200:
             raise RunFailed(f"GET /metrics answered HTTP {status}")
         return parse_metrics(body.decode())

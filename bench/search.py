@@ -43,6 +43,7 @@ from rich.table import Table  # noqa: E402
 
 import corpus  # noqa: E402
 from ingest import (  # noqa: E402  (_progress is a private helper of ingest.py)
+    OPERATOR,
     RunFailed,
     ServerProcess,
     Workload,
@@ -436,7 +437,7 @@ def wait_for_merges(server, creds: dict, timeout: float) -> float:
     a settled store. The wait is reported, not hidden."""
     started = time.monotonic()
     quiet = 0
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", auth=(creds["service_key"], ""), timeout=30) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", headers=OPERATOR, timeout=30) as client:
         while time.monotonic() - started < timeout:
             text = client.get("/metrics").text
             merges = next((float(line.split()[-1]) for line in text.splitlines()

@@ -24,6 +24,8 @@ import orjson
 
 TIMBERYARD = [sys.executable, "-m", "timberyard"]
 START_TIMEOUT_S = 60
+METRICS_TOKEN = "operator-metrics-token-for-tests-0123"  # every test server's `metrics_token`
+OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # headers that read the node-wide /metrics
 
 
 def free_port() -> int:
@@ -79,7 +81,7 @@ class Server:
                 [*TIMBERYARD, "serve", "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.port}", *self.serve_args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env},
+                env={**os.environ, "TIMBERYARD_METRICS_TOKEN": METRICS_TOKEN, **self.env},
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -119,7 +121,7 @@ class Server:
         return [orjson.loads(line) for line in response.content.splitlines()]
 
     def metric(self, name: str) -> float:
-        text = httpx.get(self.url + "/metrics", auth=(self.service_key, ""), timeout=10).text
+        text = httpx.get(self.url + "/metrics", headers=OPERATOR, timeout=10).text
         match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
         return float(match.group(1)) if match else 0.0
 

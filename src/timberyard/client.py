@@ -3,11 +3,13 @@
 Retries what is worth retrying, with growing delays: a busy server (429/503, honouring
 Retry-After) patiently, an unreachable one a few times only, since that is usually a server that
 is not running; anything else is an answer to show the user. Each retry is reported through
-`on_retry`, so a person sees why a command waits.
+`on_retry`, so a person sees why a command waits. A certificate the client does not trust is
+never retried: the error says how to trust a private one (`verify`, the CLI's --cacert).
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +33,7 @@ class NodeClient:
         key: str,
         *,
         timeout: float = 60,
+        verify: ssl.SSLContext | bool = True,
         max_attempts: int = 8,
         on_retry: Callable[[str], None] = lambda message: None,
     ) -> None:
@@ -38,7 +41,7 @@ class NodeClient:
         self.max_attempts = max_attempts
         self.on_retry = on_retry
         self.retries = 0
-        self._http = httpx.Client(base_url=self.base_url, auth=(key, ""), timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, auth=(key, ""), timeout=timeout, verify=verify)
 
     def request(self, method: str, path: str, *, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> httpx.Response:
         delay = 0.5
@@ -46,6 +49,9 @@ class NodeClient:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                untrusted = untrusted_certificate(exc)
+                if untrusted:
+                    raise ClientError(f"cannot trust {self.base_url}: {untrusted}") from None
                 if attempt >= min(self.max_attempts, UNREACHABLE_ATTEMPTS):
                     raise ClientError(f"cannot reach {self.base_url}: {exc}; is `timberyard serve` running?") from None
                 wait = delay
@@ -68,6 +74,21 @@ class NodeClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def untrusted_certificate(exc: BaseException) -> str | None:
+    """What is wrong with the server's certificate, with how to trust a private one; None when
+    `exc` is not about the certificate."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ssl.SSLCertVerificationError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    reason = cause.verify_message or cause.reason or str(cause)
+    return (
+        f"its certificate did not verify ({reason}); for a private CA or a self-signed certificate give "
+        "--cacert FILE (or TIMBERYARD_CACERT) with the CA's PEM file, or --insecure to skip the check"
+    )
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:

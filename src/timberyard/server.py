@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from timberyard.auth.audit import AuditTrail
 from timberyard.auth.keys import KeyRing
 from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE
 from timberyard.auth.logins import LoginGuard, load_or_create_key
+from timberyard.auth.operator import OperatorToken
 from timberyard.auth.sessions import SessionManager
 from timberyard.auth.signing import KEY_FILE as AUDIT_KEY_FILE
 from timberyard.auth.signing import load_or_create_signing_key
@@ -41,6 +43,7 @@ from timberyard.ingest.feed import DurableFeed
 from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.pipeline import Pipeline
 from timberyard.ingest.rules.book import RuleBook
+from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
@@ -49,6 +52,8 @@ from timberyard.store.lock import DataDirLock
 from timberyard.store.wal import WalRecord, WriteAheadLog
 from timberyard.store.wal_crypto import KEY_ENV, load_cipher
 from timberyard.web.app import build_app
+from timberyard.web.connections import ConnectionGuard, connection_cap, raise_fd_limit
+from timberyard.web.listener import url as node_url
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,8 @@ GIL_SWITCH_INTERVAL_S = 0.0005  # see serve()
 class Node:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.metrics = Metrics()
+        self.metrics = Metrics.with_catalogue()
+        self.operator = OperatorToken(settings.metrics_token)
         self.tail = TailHub(settings.tail_max_pending_lines, settings.tail_max_per_principal)
         self.feed = DurableFeed()
         self._running = False
@@ -146,7 +152,10 @@ class Node:
         self.pipeline.ready = True
         log.info(
             "node ready",
-            extra={"data_dir": str(self.settings.data_dir), "store": self.store.url, "wal_encrypted": self.wal.encrypted},
+            extra={
+                "url": node_url(self.settings.http_host, self.settings.http_port, bool(self.settings.tls_cert)),
+                "data_dir": str(self.settings.data_dir), "store": self.store.url, "wal_encrypted": self.wal.encrypted,
+            },
         )
 
     def stop(self) -> None:
@@ -170,6 +179,8 @@ class Node:
 def build_asgi(node: Node) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
+        syslog = SyslogListeners(node)
+        await syslog.start()
         recovery = asyncio.create_task(asyncio.to_thread(node.recover))
         chores = [
             asyncio.create_task(_every(seconds, work, what))
@@ -188,6 +199,7 @@ def build_asgi(node: Node) -> Any:
         finally:
             for chore in chores:
                 chore.cancel()
+            await syslog.stop()
             await recovery
             await asyncio.to_thread(node.stop)
 
@@ -205,24 +217,33 @@ async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
         await asyncio.sleep(seconds)
 
 
-def serve(settings: Settings) -> None:
-    """Start the node and serve HTTP (HTTPS with tls_cert/tls_key) until SIGINT/SIGTERM."""
+def serve(settings: Settings, listener: socket.socket) -> None:
+    """Start the node and serve HTTP (HTTPS with tls_cert/tls_key) on `listener`, bound by the
+    caller before the data directory was touched (see web/listener.py), until SIGINT/SIGTERM."""
     # The pipeline's thread calls Arrow kernels hundreds of times per batch, each releasing the
     # GIL; with Python's default 5 ms switch interval, every time it wants the GIL back it can
     # wait for a request thread's whole slice. 0.5 ms took bench/parse.py's rules-on run from
     # 8,600 to 14,600-27,000 lines/s on a busy 2-core machine (see docs/operations.md).
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     transport = transport_options(settings)
+    fd_limit = raise_fd_limit()  # before the store opens its files
     node = Node(settings)
+    guard = ConnectionGuard(
+        connection_cap(settings.http_max_connections, fd_limit),
+        settings.http_header_timeout_s,
+        settings.http_body_timeout_s,
+        node.metrics,
+    )
     node.open()
     config = uvicorn.Config(
         build_asgi(node),
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",
-        http="httptools",
+        http=guard.protocol(),
+        timeout_keep_alive=settings.http_keep_alive_s,
         log_config=None,
-        access_log=False,
+        access_log=settings.access_log,
         lifespan="on",
         timeout_graceful_shutdown=30,
         **transport,
@@ -235,7 +256,7 @@ def serve(settings: Settings) -> None:
         config.load()
         if config.ssl is not None:
             config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2  # HIPAA transmission security: no TLS 1.0/1.1
-        TailClosingServer(config, node).run()
+        TailClosingServer(config, node).run(sockets=[listener])
     finally:
         node.stop()
 

@@ -1,5 +1,5 @@
-"""The log viewer: search, errors, timeline zoom, line detail and context, views, live tail,
-hostile content, a phone-sized screen and the keyboard."""
+"""The log viewer: search, errors, timeline zoom, line detail and context, views, live tail (the
+lines, their count and the timeline), hostile content, a phone-sized screen and the keyboard."""
 
 from __future__ import annotations
 
@@ -252,3 +252,53 @@ def test_l_toggles_live_tail_except_while_typing(page: Page, seeded: Seeded) -> 
     search.blur()
     page.keyboard.press("l")
     expect(live).to_have_attribute("aria-pressed", "true")
+
+
+def test_escape_leaves_the_search_box_so_the_keys_work_without_the_mouse(page: Page, seeded: Seeded) -> None:
+    sign_in(page, seeded)
+    expect(log_lines(page).first).to_be_visible()
+    search = page.get_by_role("searchbox", name="Search")
+    live = page.get_by_role("button", name="Live", exact=True)
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    page.keyboard.type("payment")
+    page.keyboard.press("Escape")
+    expect(search).not_to_be_focused()
+    expect(search).to_have_value("payment")  # left, not cleared
+    page.keyboard.press("l")
+    expect(live).to_have_attribute("aria-pressed", "true")
+    expect(search).to_have_value("payment")
+    page.keyboard.press("l")
+    expect(live).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    page.keyboard.press("End")
+    page.keyboard.type(" declined")
+    page.keyboard.press("Enter")
+    expect(log_lines(page)).to_have_count(len(declined_ids(seeded)))
+
+
+def test_live_lines_move_the_line_count_and_the_timeline(page: Page, seeded: Seeded) -> None:
+    """The count under the toolbar and the timeline follow each line as it streams in, not the
+    next time the page asks the server (the timeline does that only every ten seconds)."""
+    app = f"e2e-follow-{uuid.uuid4().hex[:8]}"
+    sign_in(page, seeded)
+    search_for(page, f"app:{app}")
+    status = page.locator(".status-text")
+    summary = page.locator("#timeline-summary")
+    expect(status).to_have_text("0 lines, newest at the bottom.")
+    expect(summary).to_contain_text(re.compile(r"^0 lines from "))
+    live = page.get_by_role("button", name="Live", exact=True)
+    live.click()
+    expect(page.get_by_role("status").filter(has_text="Following new lines.")).to_be_visible()
+    started = time.monotonic()
+    shown = 0
+    for count in (1, 3, 6):
+        sent = [{"line": f"follow {count} {n}", "app": app, "level": "ERROR" if n % 2 else "INFO"} for n in range(count - shown)]
+        assert seeded.server.ingest(sent).status_code == 200
+        expect(log_lines(page)).to_have_count(count)
+        expect(status).to_have_text(f"{count} line{'s' if count > 1 else ''}, newest at the bottom.")
+        # The timeline's text alternative, written from the counts its bars are drawn from.
+        expect(summary).to_contain_text(re.compile(rf"^{count} lines from "))
+        shown = count
+    assert time.monotonic() - started < 10, "counted by the periodic refresh, not as the lines came"

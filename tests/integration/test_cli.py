@@ -19,7 +19,7 @@ import pytest
 import timberyard
 from servers import TIMBERYARD, Server, free_port, run_cli
 
-APACHE_LOG = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub-2k" / "Apache" / "Apache_2k.log"
+APACHE_LOG = Path(__file__).resolve().parents[1] / "data" / "loghub-2k" / "Apache" / "Apache_2k.log"
 
 
 def unique(prefix: str) -> str:
@@ -294,3 +294,75 @@ def test_accounts_made_on_the_command_line_are_in_their_audit_trail(server: Serv
         assert response.status_code == 200, response.text
         [entry] = response.json()["entries"]
         assert entry["target"] == f"account {name}" and entry["actor_name"].startswith("cli:")
+
+
+# -- errors that teach ----------------------------------------------------------------------------
+
+
+def test_a_missing_key_names_its_environment_variable(server: Server, tmp_path: Path) -> None:
+    source = tmp_path / "a.log"
+    source.write_text("x\n")
+    env = {name: "" for name in ("TIMBERYARD_SERVICE_KEY", "TIMBERYARD_INGESTION_KEY")}
+    for args, variable, what in (
+        (["search", "x"], "TIMBERYARD_SERVICE_KEY", "a service key"),
+        (["keys", "list"], "TIMBERYARD_SERVICE_KEY", "an admin service key"),
+        (["ingest", str(source)], "TIMBERYARD_INGESTION_KEY", "an ingestion key"),
+    ):
+        result = run_cli(*args, "--server", server.url, env=env, check=False)
+        assert_clean_failure(result, "Missing option '--key'.", f"Give {what} with --key or the environment variable {variable}")
+
+
+def test_an_ingestion_key_used_to_read_says_which_key_reads(server: Server) -> None:
+    result = run_cli("search", "x", "--server", server.url, "--key", server.ingestion_key, check=False)
+    assert_clean_failure(result, "403", "this is an ingestion key: it sends lines but cannot read them; read with a service key")
+
+
+def test_an_empty_search_says_which_range_it_searched(server: Server) -> None:
+    key = ["--server", server.url, "--key", server.service_key]
+    result = run_cli("search", f"host:{unique('nobody')}", "--from", "2026-11-28T10:00:00Z", "--to", "2026-11-28T11:00:00Z", *key)
+    assert result.stdout == b""  # a pipe gets nothing; the person reads why on stderr
+    assert result.stderr.decode() == (
+        "no lines between 2026-11-28T10:00:00.000Z and 2026-11-28T11:00:00.000Z; widen the range with --from/--to\n"
+    )
+
+
+def test_search_from_since_an_expression(server: Server) -> None:
+    host = unique("since")
+    before = server.metric("timberyard_store_lines_total")
+    assert server.ingest([{"line": "within the last 15 minutes"}], params={"hostname": host}).status_code == 200
+    server.wait_stored(before + 1)
+    found = run_cli("search", f"host:{host}", "--from", "since 15m", "--raw", "--server", server.url, "--key", server.service_key)
+    assert found.stdout.decode() == "within the last 15 minutes\n"
+
+
+# -- tables and accounts ----------------------------------------------------------------------------
+
+
+def test_keys_list_is_not_cut_in_a_pipe_and_shows_expiry(server: Server) -> None:
+    """Piped (or in a file) the table is as wide as its content, whatever COLUMNS says; a rotated
+    key shows when its grace period ends."""
+    admin = ["--server", server.url, "--key", server.service_key]
+    made = json.loads(run_cli("keys", "create", "--type", "ingestion", "--name", "a rather long name for a shipping key", *admin).stdout)
+    rotated = json.loads(run_cli("keys", "rotate", made["id"], "--grace", "1h", *admin).stdout)
+    listed = {k["id"]: k for k in json.loads(run_cli("keys", "list", "--json", *admin).stdout)}
+    table = run_cli("keys", "list", *admin, env={"COLUMNS": "40"}).stdout.decode().splitlines()
+    assert "expires" in table[1]
+    [old] = [row for row in table if made["id"] in row]
+    for value in (made["id"], "a rather long name for a shipping key", listed[made["id"]]["created_at"], rotated["old"]["expires_at"]):
+        assert value in old, (value, old)
+    assert "…" not in old.replace(listed[made["id"]]["prefix"] + "…", "")  # only the key's own prefix is abbreviated
+
+
+def test_users_default_to_the_first_account_after_accounts_create(server: Server) -> None:
+    data = ["--data-dir", str(server.data_dir)]
+    other = f"second-{uuid.uuid4().hex[:6]}"
+    run_cli("accounts", "create", other, *data, "--json")
+    email = f"{unique('ann')}@example.org"
+    added = run_cli("users", "add", email, "--role", "readonly", "--password-stdin", *data, input=b"correct horse battery staple 42\n")
+    assert added.stderr.decode().startswith(f"account {server.credentials['account_name']} (the first of ")
+    listed = json.loads(run_cli("users", "list", "--json", "--account", server.credentials["account_name"], *data).stdout)
+    assert email in [user["email"] for user in listed]
+    in_other = run_cli("users", "add", f"x-{email}", "--role", "readonly", "--password-stdin", *data, env={"TIMBERYARD_ACCOUNT": other},
+                       input=b"correct horse battery staple 42\n")
+    assert in_other.stderr == b""
+    assert [user["email"] for user in json.loads(run_cli("users", "list", "--json", "--account", other, *data).stdout)] == [f"x-{email}"]

@@ -127,12 +127,12 @@ def test_live_tail_streams_only_the_scope(server: Server, scoped: dict[str, Any]
     reader.start()
     assert connected.wait(10)
     marker = uuid.uuid4().hex
-    sent = [{"line": f"tail {marker} beta", "app": "beta"}, {"line": f"tail {marker} alpha", "app": "alpha"}]
-    assert server.ingest(sent, params={"hostname": HOST}).status_code == 200
+    assert server.ingest([{"line": f"tail {marker} beta", "app": "beta"}], params={"hostname": HOST}).status_code == 200
+    # The alpha line is the sentinel, sent after: once it is here, a beta line let through would be too.
+    assert server.ingest([{"line": f"tail {marker} alpha", "app": "alpha"}], params={"hostname": HOST}).status_code == 200
     deadline = time.monotonic() + 10
     while "alpha" not in seen and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # the beta line was sent first: had it been let through, it would be here
     stopping.set()
     client.close()
     reader.join(timeout=10)

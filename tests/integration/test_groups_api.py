@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -320,7 +321,9 @@ def test_rotation_keeps_the_old_key_for_the_grace_period(server: Server, world: 
     host = f"rot-{uuid.uuid4().hex[:6]}"
     assert server.ingest([{"line": "old key in grace"}], key=made["key"], params={"hostname": host}).status_code == 200
     assert server.ingest([{"line": "new key"}], key=body["key"], params={"hostname": host}).status_code == 200
-    time.sleep(1.3)
+    # The server runs on the wall clock: wait for the expiry it stated, not a guessed margin.
+    ends = datetime.fromisoformat(body["old"]["expires_at"]).timestamp()
+    time.sleep(max(0.0, ends - time.time()) + 0.05)
     refused = server.ingest([{"line": "old key after grace"}], key=made["key"], params={"hostname": host})
     assert refused.status_code == 403 and refused.json()["error"] == "Account not found or inactive"
     assert server.ingest([{"line": "new key still"}], key=body["key"], params={"hostname": host}).status_code == 200
@@ -376,7 +379,10 @@ def test_cli_manages_groups_beside_the_running_server(server: Server, world: dic
     assert [e["action"] for e in reversed(trail)] == ["group.create", "group.member_add", "group.member_remove", "group.delete"]
     assert all(e["actor_name"].startswith("cli:") and e["actor_type"] == "system" for e in trail)
 
-    ambiguous = run_cli("groups", "list", *data, check=False)  # two accounts now: which one?
-    assert ambiguous.returncode != 0 and "--account" in ambiguous.stderr.decode() and "Traceback" not in ambiguous.stderr.decode()
+    # Two accounts now: without --account the first (the data directory's own) is used, and named.
+    first = run_cli("groups", "list", "--json", *data)
+    assert first.stderr.decode().startswith(f"account {server.credentials['account_name']} (the first of ")
+    assert "--account or TIMBERYARD_ACCOUNT names another" in first.stderr.decode()
+    assert json.loads(first.stdout) == json.loads(run_cli("groups", "list", "--json", *data, *account).stdout)
     broken = run_cli("groups", "create", new_name(), "--scope", "app:(", *data, *account, check=False)
     assert broken.returncode != 0 and "--scope: " in broken.stderr.decode() and " at character " in broken.stderr.decode()

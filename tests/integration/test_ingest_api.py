@@ -22,7 +22,7 @@ import httpx
 import orjson
 import pytest
 
-from servers import Server, start_server
+from servers import OPERATOR, Server, start_server
 
 INGEST_PATHS = ["/logs/ingest", "/logs/agent"]
 
@@ -187,12 +187,13 @@ def test_revoked_key_is_403(server: Server) -> None:
 def test_service_key_cannot_ingest(server: Server) -> None:
     response = post(server, body_of([{"line": "x"}]), key=server.service_key)
     assert_error(response, 403)
-    assert '"error":"Account not found or inactive"' in response.text
+    assert response.json()["error"] == "this is a service key: it reads but cannot send lines; send with an ingestion key"
 
 
 def test_ingestion_key_cannot_export_or_read_metrics(server: Server) -> None:
     response = httpx.get(server.url + "/v1/export", params={"from": 0, "to": now_ms()}, auth=(server.ingestion_key, ""), timeout=10)
     assert_error(response, 403)
+    assert response.json()["error"] == "this is an ingestion key: it sends lines but cannot read them; read with a service key"
     response = httpx.get(server.url + "/metrics", auth=(server.ingestion_key, ""), timeout=10)
     assert_error(response, 403)
 
@@ -884,12 +885,14 @@ def test_health_and_readiness_need_no_key(server: Server) -> None:
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
 
 
-def test_metrics_need_a_service_key(server: Server) -> None:
+def test_metrics_need_a_service_key_or_the_operator_token(server: Server) -> None:
     assert_error(httpx.get(server.url + "/metrics", timeout=10), 401)
     response = httpx.get(server.url + "/metrics", auth=(server.service_key, ""), timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert "timberyard_wal_pending_bytes" in response.text
+    assert "timberyard_account_ingest_lines_total{account=" in response.text
+    assert "timberyard_wal_pending_bytes" not in response.text  # node-wide: the operator's (test_metrics_access.py)
+    assert "timberyard_wal_pending_bytes" in httpx.get(server.url + "/metrics", headers=OPERATOR, timeout=10).text
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [("GET", "/nope", 404), ("POST", "/logs", 404), ("GET", "/v1/export/x", 404), ("GET", "/logs/ingest", 405), ("DELETE", "/v1/export", 405)])

@@ -326,6 +326,6 @@ def test_concurrent_requests_are_each_answered_for_their_own_lines(server: Serve
         thread.join()
     for n, answer in answers.items():
         assert answer["problems"] == {"bad_timestamps": 1}
-        assert answer["warnings"] == [f"line {n}: unreadable timestamp 'not a time'; using the receive time"]
+        assert answer["warnings"] == [f"line {n} (0-based): unreadable timestamp 'not a time'; using the receive time"]
     server.wait_stored(0)
     assert len(search(server, f"host:{host}", limit=10000)) == 12 * 300

@@ -183,14 +183,14 @@ def test_exclusion_drops_lines_or_keeps_them_for_live_tail_only(server: Server) 
         lines = [{"line": f"{app} line {n}", "app": app} for n in range(3) for app in ("noise", "probe", "real")]
         response = server.ingest(lines, key=ingestion)
         assert response.status_code == 200, response.text
-        wait_for(lambda: len(reader.lines()) >= 6)
-        time.sleep(0.5)
-        assert sorted(reader.lines()) == sorted(f"{app} line {n}" for n in range(3) for app in ("probe", "real"))
+        # A sentinel sent after: once it is here, any excluded line let through would be too.
+        assert server.ingest([{"line": "sentinel line", "app": "real"}], key=ingestion).status_code == 200
+        wait_for(lambda: "sentinel line" in reader.lines())
+        assert sorted(reader.lines()) == sorted([f"{app} line {n}" for n in range(3) for app in ("probe", "real")] + ["sentinel line"])
     finally:
         reader.close()
-    stored = wait_searchable(server, key, "", 3)
-    time.sleep(1)
-    assert sorted(line["line"] for line in search(server, key, "")) == [f"real line {n}" for n in range(3)]
+    stored = wait_searchable(server, key, "sentinel", 1)  # stored in order: the lines before it are in
+    assert sorted(line["line"] for line in search(server, key, "")) == [f"real line {n}" for n in range(3)] + ["sentinel line"]
     counts = {rule["id"]: (rule["lines_today"], rule["lines_total"]) for rule in ok(call(server, "GET", API, key))["rules"]}
     assert counts[dropped["id"]] == (3, 3) and counts[kept["id"]] == (3, 3)
     assert stored

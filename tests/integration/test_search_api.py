@@ -380,3 +380,26 @@ def test_another_account_never_sees_these_lines(server: Server, corpus: list[dic
     assert [line["line"] for line in context["before"] + context["after"]] == ["tenant b 0", "tenant b 1", "tenant b 3", "tenant b 4"]
     # And the first account still sees only its own N lines on that host.
     assert len(ok(server, "/api/v1/search", q=f"host:=={HOST}", limit=1000, **in_range())["lines"]) == N
+
+
+# -- errors that say what would work ---------------------------------------------------------------
+
+
+def test_export_without_to_says_what_forms_times_take(server: Server) -> None:
+    response = get(server, "/v1/export", **{"from": 0})
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "missing param to: a time as UNIX epoch seconds or milliseconds (1764316800), ISO 8601 "
+        "(2026-11-28T10:00:00Z) or an expression (now, 15m, 2h ago, yesterday 1pm); both from and to are required here"
+    )
+    since = get(server, "/api/v1/search", **{"from": "since 15m", "q": "nothing-matches-this"})
+    assert since.status_code == 200 and since.json()["to"] - since.json()["from"] == pytest.approx(900_000, abs=5_000)
+
+
+def test_facets_errors_list_every_field_they_accept(server: Server) -> None:
+    names = ["host", "app", "level", "source", "file", "env", "namespace", "pod", "container", "node", "_ingester", "_format", "tag", "label.NAME"]
+    for params in ({}, {"field": "user..id"}):
+        response = get(server, "/api/v1/facets", **params)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert f"one of {', '.join(names)}, or a field path like status or user.id (meta. optional)" in error, error

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
+import select
+import signal
 import socket
 import ssl
+import subprocess
+import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from servers import Server, free_port, run_cli, start_server
+from servers import TIMBERYARD, Server, free_port, run_cli, start_server
 
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -155,3 +161,44 @@ def test_a_bad_proxy_list_stops_the_start(tmp_path: Path) -> None:
                      env={"TIMBERYARD_FORWARDED_ALLOW_IPS": "10.0.0.1/8, proxy.example"})
     assert result.returncode == 1
     assert "forwarded_allow_ips: '10.0.0.1/8' is not an IP address or CIDR network" in result.stderr.decode()
+
+
+# -- the CLI's client with a private certificate ---------------------------------------------------
+
+
+def test_cli_trusts_a_private_certificate_with_cacert_or_skips_the_check_with_insecure(tls_server: Server) -> None:
+    assert tls_server.tls_ca is not None
+    key = ["--server", tls_server.url, "--key", tls_server.service_key]
+    refused = run_cli("keys", "list", "--json", *key, check=False)
+    stderr = refused.stderr.decode()
+    assert refused.returncode == 1 and "Traceback" not in stderr, stderr
+    assert f"cannot trust {tls_server.url}: its certificate did not verify" in stderr and "--cacert FILE" in stderr, stderr
+    for trust, env in ((["--cacert", str(tls_server.tls_ca)], None), (["--insecure"], None), ([], {"TIMBERYARD_CACERT": str(tls_server.tls_ca)})):
+        listed = json.loads(run_cli("keys", "list", "--json", *key, *trust, env=env).stdout)
+        assert any(k["type"] == "service" for k in listed)
+    both = run_cli("keys", "list", *key, "--cacert", str(tls_server.tls_ca), "--insecure", check=False)
+    assert both.returncode == 2 and "--cacert and --insecure contradict each other" in both.stderr.decode()
+
+
+def test_cli_tail_over_https_with_cacert(tls_server: Server) -> None:
+    refused = run_cli("tail", "--server", tls_server.url, "--key", tls_server.service_key, check=False)
+    assert refused.returncode == 1 and "cannot trust" in refused.stderr.decode() and "Traceback" not in refused.stderr.decode()
+    host = f"tls-tail-{uuid.uuid4().hex[:6]}"
+    tail = subprocess.Popen(
+        [*TIMBERYARD, "tail", f"host:{host}", "--json", "--server", tls_server.url, "--key", tls_server.service_key, "--cacert", str(tls_server.tls_ca)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # sent until the tail, connecting at first, shows one
+            with httpx.Client(verify=tls_server.verify) as client:
+                client.post(tls_server.url + "/logs/ingest", params={"hostname": host}, auth=(tls_server.ingestion_key, ""),
+                            json={"lines": [{"line": "over https"}]})
+            if select.select([tail.stdout], [], [], 1)[0]:
+                break
+        assert tail.stdout is not None
+        assert json.loads(tail.stdout.readline())["line"] == "over https"
+    finally:
+        tail.send_signal(signal.SIGINT)
+        tail.communicate(timeout=30)
+    assert tail.returncode == 0

@@ -92,9 +92,14 @@ def test_bad_additions_fail_with_one_clear_line(data_dir: Path) -> None:
     assert set(listed(data_dir)) == {"owner@localhost"}
 
 
-def test_with_several_accounts_the_account_must_be_named(data_dir: Path) -> None:
+def test_with_several_accounts_the_first_is_the_default_and_is_named(data_dir: Path) -> None:
     run_cli("accounts", "create", "second", "--data-dir", str(data_dir))
-    assert "--account" in failure(users(data_dir, "add", "d@example.com", "--role", "member", "--password-stdin", password=PASSWORD, check=False))
+    added = users(data_dir, "add", "c@example.com", "--role", "member", "--password-stdin", password=PASSWORD)
+    assert added.stderr.decode() == "account default (the first of 2; --account or TIMBERYARD_ACCOUNT names another: second)\n"
+    assert listed(data_dir)["c@example.com"]["account_name"] == "default"
+    assert "no account named 'third'" in failure(
+        users(data_dir, "add", "e@example.com", "--role", "member", "--account", "third", "--password-stdin", password=PASSWORD, check=False)
+    )
     users(data_dir, "add", "d@example.com", "--role", "owner", "--account", "second", "--password-stdin", password=PASSWORD)
     assert listed(data_dir)["d@example.com"] | {"role": "owner", "account_name": "second"} == listed(data_dir)["d@example.com"]
 

@@ -1,7 +1,8 @@
 """`AccessControl`: turns a session cookie into a `Principal` with its role and read scope.
 
 A user in no group reads every line of the account. A user in groups reads the lines that
-match any of their groups' scope queries; a group whose scope is empty grants nothing. An
+match any of their groups' scope queries (field values whole, see auth/scopes.py); a group
+whose scope is empty grants nothing. An
 owner's break-glass grant lifts the scope until it expires. Scopes are read at each request,
 so a group change applies to the next request, not the next sign-in.
 """
@@ -11,21 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from timberyard.auth.principal import Principal
+from timberyard.auth.scopes import union_of_scopes
 from timberyard.auth.sessions import SessionManager
 from timberyard.meta import grants, groups
 from timberyard.meta.database import MetaDB
-from timberyard.search import parse
-from timberyard.search.ast import MatchAll, Node, Not, Or
-
-NOTHING: Node = Not(MatchAll())
-
-
-def union_of_scopes(scopes: list[str]) -> Node:
-    """The lines any of `scopes` lets through; an empty scope lets nothing through."""
-    nodes = [parse(scope) for scope in scopes if scope.strip()]
-    if not nodes:
-        return NOTHING
-    return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+from timberyard.search.ast import Node
 
 
 class AccessControl:

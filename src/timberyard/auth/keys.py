@@ -11,22 +11,37 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from timberyard.core.errors import Forbidden, MissingCredentials
 from timberyard.meta.api_keys import DEFAULT_ROTATION_GRACE_S, hash_secret
 from timberyard.meta.database import MetaDB
 from timberyard.meta.info import KeyInfo, RotatedKey
+from timberyard.meta.models import utcnow
 
 FORBIDDEN_MESSAGE = "Account not found or inactive"
+WRONG_TYPE_MESSAGES = {
+    "ingestion": "this is an ingestion key: it sends lines but cannot read them; read with a service key",
+    "service": "this is a service key: it reads but cannot send lines; send with an ingestion key",
+}
 
 
 class KeyRing:
-    """Thread-safe: called from asyncio handlers and from worker threads alike."""
+    """Thread-safe: called from asyncio handlers and from worker threads alike. `now` (the wall
+    clock: expiry, rotation, last use) and `monotonic` (cache lifetimes) are for tests."""
 
-    def __init__(self, db: MetaDB, cache_ttl_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        db: MetaDB,
+        cache_ttl_s: float = 10.0,
+        now: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._ttl = cache_ttl_s
+        self._now = now
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[KeyInfo, float]] = {}  # secret hash -> (key, expiry)
         self._uses: dict[str, float] = {}  # key id -> epoch seconds of the latest use
@@ -35,14 +50,15 @@ class KeyRing:
     def authenticate(self, secret: str | None, required_type: str) -> KeyInfo:
         """The active key of type `required_type` with this secret.
 
-        MissingCredentials when no secret is given; Forbidden (with one message for every
-        case, so a caller learns nothing about other keys) when it is unknown, revoked or
-        of the wrong type, or rotated and past its grace period.
+        MissingCredentials when no secret is given; Forbidden when it is unknown, revoked, or
+        rotated and past its grace period (one message for all, so a caller learns nothing
+        about other keys), or when it is a working key of the other type: then the message says
+        which key to use, since whoever holds the secret may know what it is.
         """
         if not secret:
             raise MissingCredentials("Missing Credentials")
         digest = hash_secret(secret)
-        now = time.monotonic()
+        now = self._monotonic()
         with self._lock:
             entry = self._cache.get(digest)
             invalidations = self._invalidations
@@ -50,9 +66,9 @@ class KeyRing:
             entry = self._lookup(secret, digest, now, invalidations)
         key = entry[0]
         if key.type != required_type:
-            raise Forbidden(FORBIDDEN_MESSAGE)
+            raise Forbidden(WRONG_TYPE_MESSAGES[key.type])
         with self._lock:
-            self._uses[key.id] = time.time()
+            self._uses[key.id] = self._now().timestamp()
         return key
 
     def revoke(self, account_id: str, key_id: str) -> KeyInfo:
@@ -63,7 +79,7 @@ class KeyRing:
 
     def rotate(self, account_id: str, key_id: str, grace_s: int = DEFAULT_ROTATION_GRACE_S) -> RotatedKey:
         """Rotate through the database; the old key's new expiry applies here immediately."""
-        rotated = self._db.rotate_key(account_id, key_id, grace_s)
+        rotated = self._db.rotate_key(account_id, key_id, grace_s, self._now())
         self._forget(key_id)
         return rotated
 
@@ -93,7 +109,7 @@ class KeyRing:
         self, secret: str, digest: str, now: float, invalidations: int
     ) -> tuple[KeyInfo, float]:
         key = self._db.find_key_by_secret(secret)
-        wall = datetime.now(UTC)
+        wall = self._now()
         if key is None or not key.usable_at(wall):
             with self._lock:
                 self._cache.pop(digest, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import gzip
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +19,11 @@ import click
 import orjson
 
 from timberyard import __version__
-from timberyard.cli.render import terminal_safe
+from timberyard.cli.remote import client as _client
+from timberyard.cli.remote import ingestion_key_option, read_key_option, server_option, service_key_option
+from timberyard.cli.remote import verify as remote_verify
+from timberyard.cli.render import print_table, terminal_safe
 from timberyard.core.errors import TimberyardError
-
-DEFAULT_URL = "http://127.0.0.1:7080"
 
 
 class CliGroup(click.Group):
@@ -70,32 +72,51 @@ config_option = click.option(
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="Server log level.")
 @click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="PEM certificate (chain) to serve HTTPS; needs --tls-key.")
 @click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key of --tls-cert, unencrypted.")
-def serve(data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None, tls_cert: Path | None, tls_key: Path | None) -> None:
+@click.option("--syslog-udp", metavar="HOST:PORT", help="Receive syslog over UDP here, e.g. 0.0.0.0:5514. [default: off]")
+@click.option("--syslog-tcp", metavar="HOST:PORT", help="Receive syslog over TCP here, e.g. 0.0.0.0:5514. [default: off]")
+@click.option("--syslog-tls", metavar="HOST:PORT", help="Receive syslog over TLS here, e.g. 0.0.0.0:6514; needs --tls-cert/--tls-key. [default: off]")
+@click.option("--relp", metavar="HOST:PORT", help="Receive RELP (rsyslog's omrelp) here, e.g. 0.0.0.0:2514. [default: off]")
+@click.option("--syslog-account", metavar="NAME", help="Account of syslog messages without a key: NAME, or udp=NAME,tls=NAME2,...")
+def serve(
+    data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None, tls_cert: Path | None, tls_key: Path | None,
+    syslog_udp: str | None, syslog_tcp: str | None, syslog_tls: str | None, relp: str | None, syslog_account: str | None,
+) -> None:
     """Run a node: HTTP ingestion and APIs on one address (HTTPS with --tls-cert and --tls-key).
 
     On the first start in an empty data directory it initialises the directory and prints the
-    owner's login and the first keys, once.
+    owner's login and the first keys, once: only after the address is bound and the TLS files
+    checked, so a start that fails changes nothing and the next one prints them.
     """
     from timberyard.cli.local import audit_change
     from timberyard.core.logsetup import configure_logging
+    from timberyard.ingest.syslog.listeners import check as check_syslog
     from timberyard.meta.database import MetaDB
     from timberyard.server import serve as run
+    from timberyard.server import transport_options
+    from timberyard.web.listener import listen
+    from timberyard.web.listener import url as node_url
 
     host, port = _parse_http(http)
     settings = _settings(
         data_dir, config, http_host=host, http_port=port, log_level=log_level,
         tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
+        syslog_udp=syslog_udp, syslog_tcp=syslog_tcp, syslog_tls=syslog_tls, syslog_relp=relp, syslog_account=syslog_account,
     )
     configure_logging(settings.log_level, settings.log_format)
+    check_syslog(settings)
+    transport_options(settings)
+    listener = listen(settings.http_host, settings.http_port)
+    url = node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
     meta = MetaDB.open(settings.resolved_metadata_url)
     try:
         if not meta.is_initialised():
             created = meta.initialise(retention_days=settings.retention_days).to_json_dict()
             audit_change(meta, created["account"], "account.create", f"account {created['account_name']}", owner=created["owner_email"])
-            _print_first_start(created, settings)
+            _print_first_start(created, settings.data_dir, url)
     finally:
         meta.close()
-    run(settings)
+    click.echo(f"Web UI and API: {url}  (Ctrl-C stops the node)")
+    run(settings, listener)
 
 
 def _parse_http(value: str | None) -> tuple[str | None, int | None]:
@@ -107,14 +128,14 @@ def _parse_http(value: str | None) -> tuple[str | None, int | None]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _print_first_start(created: dict[str, str], settings: Any) -> None:
-    url = f"{'https' if settings.tls_cert else 'http'}://{settings.http_host}:{settings.http_port}"
+def _print_first_start(created: dict[str, str], data_dir: Path, url: str) -> None:
     click.secho("Timberyard initialised a new data directory. These secrets are shown once:", fg="yellow", bold=True)
-    click.echo(f"  data directory : {settings.data_dir}")
+    click.echo(f"  data directory : {data_dir}")
     click.echo(f"  owner login    : {created['owner_email']} / {created['owner_password']}")
     click.echo(f"  ingestion key  : {created['ingestion_key']}")
     click.echo(f"  service key    : {created['service_key']}")
-    click.echo(f"  send a line    : curl -u {created['ingestion_key']}: '{url}/logs/ingest?hostname=$(hostname)' \\")
+    # Double quotes, so the shell runs $(hostname); the key and URL hold no shell characters.
+    click.echo(f"  send a line    : curl -u {created['ingestion_key']}: \"{url}logs/ingest?hostname=$(hostname)\" \\")
     click.echo("                     -H 'Content-Type: application/json' -d '{\"lines\":[{\"line\":\"hello\"}]}'")
     sys.stdout.flush()
 
@@ -175,29 +196,9 @@ def accounts_create(data_dir: Path | None, name: str, as_json: bool) -> None:
     click.echo(json.dumps(created) if as_json else "\n".join(f"{k}: {v}" for k, v in created.items()))
 
 
-server_option = click.option(
-    "--server", envvar="TIMBERYARD_URL", default=DEFAULT_URL, show_default=True, help="The node's URL (or TIMBERYARD_URL)."
-)
-
-
 @main.group()
 def keys() -> None:
     """Ingestion and service keys of your account (needs an admin service key)."""
-
-
-service_key_option = click.option(
-    "--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="An admin service key (or TIMBERYARD_SERVICE_KEY)."
-)
-
-
-def _client(server: str, key: str) -> Any:
-    from timberyard.client import NodeClient
-
-    return NodeClient(server, key, max_attempts=3, on_retry=_warn)
-
-
-def _warn(message: str) -> None:
-    click.secho(message, fg="yellow", err=True)
 
 
 @keys.command("list")
@@ -211,14 +212,17 @@ def keys_list(server: str, key: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return
-    from rich.console import Console
     from rich.table import Column, Table
+    from rich.text import Text
 
-    # The id is never cut: `keys revoke` needs it whole.
-    table = Table(Column("id", no_wrap=True, min_width=12), "type", "role", "name", "prefix", "created", "last used", "revoked")
-    for k in listed:
-        table.add_row(k["id"], k["type"], k["role"] or "", k["name"] or "", k["prefix"] + "…", k["created_at"], k["last_used_at"] or "never", k["revoked_at"] or "")
-    Console().print(table)
+    # The id is never cut: `keys revoke` needs it whole. `expires` is a rotated key's end of grace.
+    table = Table(Column("id", no_wrap=True, min_width=12), "type", "role", "name", "prefix", "created", "last used", "expires", "revoked")
+    for k in listed:  # the name as Text: `[x]` in it is not rich markup
+        table.add_row(
+            k["id"], k["type"], k["role"] or "", Text(k["name"] or ""), k["prefix"] + "…", k["created_at"],
+            k["last_used_at"] or "never", k["expires_at"] or "", k["revoked_at"] or "",
+        )
+    print_table(table)
 
 
 @keys.command("create")
@@ -273,7 +277,7 @@ def keys_rotate(server: str, key: str, key_id: str, grace: int) -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False, allow_dash=True))
 @server_option
-@click.option("--key", envvar="TIMBERYARD_INGESTION_KEY", required=True, help="An ingestion key (or TIMBERYARD_INGESTION_KEY).")
+@ingestion_key_option
 @click.option("--host", "hostname", default=None, help="Host name for the lines. [default: this machine's]")
 @click.option("--app", default=None, help="App name for the lines. [default: the file's name]")
 @click.option("--level", default=None, help="Level for every line (else detected from each line).")
@@ -284,19 +288,24 @@ def keys_rotate(server: str, key: str, key_id: str, grace: int) -> None:
     help="--import: each line keeps the time it states, back to the account's retention (the default for "
     "files); --live: times more than a day from now become the time of arrival (the default for stdin).",
 )
+@click.option("-f", "--follow", is_flag=True, help="Keep following the files (rotation included) and send each new line within a second; Ctrl-C stops.")
 def ingest(
     files: tuple[Path, ...], server: str, key: str, hostname: str | None, app: str | None, level: str | None,
-    tags: str | None, batch_lines: int, import_times: bool | None,
+    tags: str | None, batch_lines: int, import_times: bool | None, follow: bool,
 ) -> None:
     """Send log files (or stdin, with no FILES or '-') to a node, in batches, with retries.
 
     Each line is parsed by the node (JSON, logfmt, nginx, syslog, ... and the time it states).
+    Lines from a pipe go within a second; `--follow` keeps sending what files gain. To ship
+    logs for good, run `timberyard agent` (offsets kept across restarts, a disk spool).
 
     \b
     timberyard ingest access.log --app nginx --host web-1
-    journalctl -o cat | timberyard ingest --app journal
+    timberyard ingest --follow /var/log/app/*.log --app app
+    journalctl -f -o cat | timberyard ingest --app journal
     """
     import socket
+    import stat
 
     from rich.progress import (
         BarColumn,
@@ -307,9 +316,21 @@ def ingest(
         TransferSpeedColumn,
     )
 
-    from timberyard.client import NodeClient
+    from timberyard.agent.follow import pipe_batches
 
     hostname = hostname or socket.gethostname()
+    if follow:
+        if not files or any(str(path) == "-" for path in files):
+            raise click.UsageError("--follow needs FILES; standard input is sent as it comes without it")
+        if level or import_times:
+            raise click.UsageError("--level and --import do not apply to --follow (the node detects levels; lines get the time they are read)")
+        if remote_verify() is not True:
+            raise click.UsageError("--cacert and --insecure do not apply to --follow yet; `timberyard agent` takes a CA file (docs/agent.md)")
+        from timberyard.agent.follow import follow_files
+
+        click.echo(f"following {len(files)} file(s) to {server}; Ctrl-C stops", err=True)
+        follow_files(server, key, list(files), hostname=hostname, app=app, tags=tags)
+        return
     sources = list(files) or [Path("-")]
     if import_times is None:
         import_times = all(str(path) != "-" for path in sources)
@@ -317,7 +338,7 @@ def ingest(
     total = sum(p.stat().st_size for p in sources if str(p) != "-") or None
     sent = 0
     problems: collections.Counter[str] = collections.Counter()
-    with NodeClient(server, key, on_retry=_warn) as client, Progress(
+    with _client(server, key, max_attempts=8) as client, Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
         transient=False, disable=not sys.stderr.isatty(), console=None,
     ) as progress:
@@ -325,7 +346,8 @@ def ingest(
         for path in sources:
             source_app = app or ("stdin" if str(path) == "-" else path.name)
             with _open(path) as handle:
-                for batch, size in _batches(handle, batch_lines):
+                piped = str(path) == "-" and not stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+                for batch, size in (pipe_batches(handle, batch_lines) if piped else _batches(handle, batch_lines)):
                     if not batch:
                         progress.update(task, advance=size)
                         continue
@@ -359,7 +381,7 @@ INGEST_PROBLEMS = {
 @main.command()
 @click.argument("query", required=False, default="")
 @server_option
-@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@read_key_option
 @click.option("--from", "from_", default="1h", show_default=True, help="Start: epoch, ISO 8601, or an expression like 2h, yesterday 1pm.")
 @click.option("--to", default="now", show_default=True, help="End, in the same forms.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000), help="Most lines to print.")
@@ -388,12 +410,20 @@ def search(query: str, server: str, key: str, from_: str, to: str, limit: int, a
             if not page["next_cursor"]:
                 break
             params = {"q": query, "cursor": page["next_cursor"]}
+    if not printed:  # on stderr, so a pipe gets nothing, while a person learns which range was searched
+        click.echo(f"no lines between {_iso(page['from'])} and {_iso(page['to'])}; widen the range with --from/--to", err=True)
+
+
+def _iso(epoch_ms: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch_ms / 1000, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @main.command()
 @click.argument("query", required=False, default="")
 @server_option
-@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@read_key_option
 @click.option("--from", "from_", required=True, help="Start: epoch, ISO 8601, or an expression like 7d, yesterday.")
 @click.option("--to", default="now", show_default=True, help="End, in the same forms.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-", help="File to write (JSON lines); - is stdout.")
@@ -436,34 +466,24 @@ LEVEL_COLOURS = {
 @main.command()
 @click.argument("query", required=False, default="")
 @server_option
-@click.option("--key", envvar="TIMBERYARD_SERVICE_KEY", required=True, help="A service key (or TIMBERYARD_SERVICE_KEY).")
+@read_key_option
 @click.option("--json", "as_json", is_flag=True, help="Print each line as a JSON object.")
 def tail(query: str, server: str, key: str, as_json: bool) -> None:
     """Follow matching lines live (Ctrl-C to stop), coloured by level.
+
+    When the node restarts or the connection breaks it reconnects, and says which span of time
+    it may have missed and how to search it.
 
     \b
     timberyard tail
     timberyard tail 'app:nginx status:>=500'
     """
-    import httpx
+    from timberyard.cli.remote import verify, warn
+    from timberyard.cli.tail import follow
 
     colour = sys.stdout.isatty() and not as_json
     try:
-        with httpx.stream("GET", f"{server.rstrip('/')}/api/v1/tail", params={"q": query}, auth=(key, ""), timeout=httpx.Timeout(10, read=None)) as response:
-            if response.status_code != 200:
-                response.read()
-                raise click.ClickException(f"the server answered {response.status_code}: {response.json().get('error', response.text)}")
-            event = "message"
-            for raw in response.iter_lines():
-                if raw.startswith("event: "):
-                    event = raw.removeprefix("event: ")
-                elif raw.startswith("data: "):
-                    line = orjson.loads(raw.removeprefix("data: "))
-                    if event == "error":
-                        raise click.ClickException(line["error"])
-                    _print_tail_line(line, as_json, colour)
-    except httpx.TransportError as exc:
-        raise click.ClickException(f"cannot reach {server}: {exc}; is `timberyard serve` running?") from None
+        follow(server, key, query, lambda line: _print_tail_line(line, as_json, colour), verify=verify(), warn=warn)
     except KeyboardInterrupt:
         pass
 
@@ -503,3 +523,6 @@ from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the co
 from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import rules as _rules  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import users as _users  # noqa: E402,F401  (registers the command group)
+from timberyard.agent.cli import main as _agent  # noqa: E402  (the agent is its own command, `timberyard-agent` too)
+
+main.add_command(_agent, "agent")

@@ -14,6 +14,7 @@ import click
 
 from timberyard.cli import data_dir_option, local, main
 from timberyard.cli.local import account_option
+from timberyard.cli.render import print_table
 
 
 @main.group()
@@ -104,11 +105,10 @@ def groups_list(data_dir: Path | None, account_name: str | None, as_json: bool) 
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table("name", "scope", "members", "created")
     for g in listed:  # as Text: a scope such as `tag:[a]` is not rich markup
         table.add_row(Text(g["name"]), Text(g["scope"] or "(sees nothing)"), Text("\n".join(g["members"])), g["created_at"])
-    Console().print(table)
+    print_table(table)

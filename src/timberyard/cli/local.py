@@ -20,7 +20,8 @@ from timberyard.cli import _settings
 from timberyard.core.errors import BadRequest, NotFound
 
 account_option = click.option(
-    "--account", "account_name", help="The account's name. [default: the only account in the data directory]"
+    "--account", "account_name", envvar="TIMBERYARD_ACCOUNT",
+    help="The account's name (or TIMBERYARD_ACCOUNT). [default: the data directory's first account]",
 )
 
 
@@ -36,16 +37,21 @@ def open_meta(data_dir: Path | None) -> Iterator[Any]:
 
 
 def account_id(meta: Any, account_name: str | None) -> str:
-    """The account named, or the data directory's only account."""
+    """The account named, or else the data directory's first account: the one its first start
+    (or `init`) made, where its owner is. With more than one, the choice is said on stderr, so a
+    command never acts on an account the administrator did not see named."""
     known = meta.list_accounts()
     if account_name is not None:
         found = [a for a in known if a.name == account_name]
         if not found:
-            raise NotFound(f"no account named {account_name!r} in this data directory")
+            names = ", ".join(a.name for a in known)
+            raise NotFound(f"no account named {account_name!r} in this data directory (it has {names})")
         return str(found[0].id)
-    if len(known) != 1:
-        names = ", ".join(a.name for a in known) or "none yet; run `timberyard init`"
-        raise BadRequest(f"this data directory has {len(known)} accounts; name one with --account ({names})")
+    if not known:
+        raise BadRequest("this data directory has no account yet; run `timberyard init` or `timberyard serve` first")
+    if len(known) > 1:
+        others = ", ".join(a.name for a in known[1:])
+        click.echo(f"account {known[0].name} (the first of {len(known)}; --account or TIMBERYARD_ACCOUNT names another: {others})", err=True)
     return str(known[0].id)
 
 

@@ -10,6 +10,7 @@ shown as escapes (`\\x1b`, `\\r`), and a line's own newlines continue indented u
 from __future__ import annotations
 
 import re
+from typing import Any
 
 CONTINUATION = "\n    "
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -23,3 +24,14 @@ def _escape(match: re.Match[str]) -> str:
 def terminal_safe(text: str) -> str:
     """`text` with control characters escaped and newlines turned into indented continuations."""
     return _CONTROL.sub(_escape, text).replace("\n", CONTINUATION)
+
+
+def print_table(table: Any) -> None:
+    """A rich Table for people: fitted to a terminal's width there; anywhere else (a pipe, a
+    file, `less`) as wide as its content, so no cell is cut or wrapped to rich's default 80."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=Console(width=100_000).measure(table).maximum)
+    console.print(table)

@@ -13,8 +13,11 @@ from typing import Any
 
 import click
 
-from timberyard.cli import _client, main, server_option, service_key_option
+from timberyard.cli import main
+from timberyard.cli.remote import client as _client
+from timberyard.cli.remote import server_option, service_key_option
 from timberyard.cli.render import terminal_safe
+from timberyard.cli.render import print_table
 
 KINDS = ("parse", "redact", "exclude")
 
@@ -131,7 +134,6 @@ def rules_list(server: str, key: str, kind: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return
-    from rich.console import Console
     from rich.table import Column, Table
     from rich.text import Text
 
@@ -141,7 +143,7 @@ def rules_list(server: str, key: str, kind: str | None, as_json: bool) -> None:
     for rule in listed:  # as Text: a pattern such as [0-9] is not rich markup
         table.add_row(rule["id"], rule["kind"], str(rule["position"]), Text(rule["name"]), "yes" if rule["enabled"] else "no",
                       Text(summary(rule)), f"{rule['lines_today']:,}", f"{rule['lines_total']:,}")
-    Console().print(table)
+    print_table(table)
 
 
 def summary(rule: dict[str, Any]) -> str:

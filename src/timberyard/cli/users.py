@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 from timberyard.cli import data_dir_option, local, main
+from timberyard.cli.local import account_option
+from timberyard.cli.render import print_table
 
 ROLE_CHOICE = click.Choice(["owner", "admin", "member", "readonly"])
 
@@ -35,7 +37,7 @@ def _read_password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--role", type=ROLE_CHOICE, required=True, help="owner only while the account has no owner.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.option("--account", "account_name", help="The account's name. [default: the only account]")
+@account_option
 def users_add(data_dir: Path | None, email: str, role: str, password_stdin: bool, account_name: str | None) -> None:
     """Add a user; asks for the password twice, unseen, unless --password-stdin.
 
@@ -64,7 +66,6 @@ def users_list(data_dir: Path | None, account_name: str | None, as_json: bool) -
     if as_json:
         click.echo(json.dumps(listed, indent=2))
         return
-    from rich.console import Console
     from rich.table import Column, Table
 
     # The email is never cut: the other commands take it.
@@ -72,7 +73,7 @@ def users_list(data_dir: Path | None, account_name: str | None, as_json: bool) -
     for u in listed:
         table.add_row(u["email"], u["role"], u["account_name"], "on" if u["two_factor"] else "off",
                       "yes" if u["disabled"] else "", u["created_at"][:16].replace("T", " "))
-    Console().print(table)
+    print_table(table)
 
 
 @users.command("disable")

@@ -26,6 +26,12 @@ class Settings:
     tls_cert: str = ""
     tls_key: str = ""
     forwarded_allow_ips: str = ""
+    http_max_connections: int = 1000
+    http_header_timeout_s: int = 10
+    http_body_timeout_s: int = 30
+    http_keep_alive_s: int = 15
+    access_log: bool = False
+    metrics_token: str = ""
     wal_encryption_key_file: str = ""
     store_url: str = ""
     metadata_url: str = ""
@@ -45,8 +51,18 @@ class Settings:
     tail_max_per_principal: int = 10
     session_idle_timeout_s: int = 900
     session_max_age_s: int = 43200
+    syslog_udp: str = ""
+    syslog_tcp: str = ""
+    syslog_tls: str = ""
+    syslog_relp: str = ""
+    syslog_account: str = ""
+    syslog_idle_timeout_s: int = 600
+    syslog_max_connections: int = 10_000
+    syslog_udp_buffer_bytes: int = 32 * 1024 * 1024
+    syslog_tls_client_ca: str = ""
+    syslog_tls_client_accounts: str = ""
     log_level: str = "info"
-    log_format: str = "json"
+    log_format: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -58,6 +58,13 @@ class NotFound(TimberyardError):
     code = "NotFound"
 
 
+class ClientDisconnected(BadRequest):
+    """The client went away before sending its whole request: its doing, not the node's, so it
+    counts as a client error and no answer can reach it anyway."""
+
+    code = "ClientDisconnected"
+
+
 class Conflict(TimberyardError):
     status = 409
     code = "Conflict"

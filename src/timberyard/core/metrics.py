@@ -22,7 +22,22 @@ HELP = {
     "timberyard_wal_fsyncs_total": "fsync calls of the write-ahead log (one per group commit).",
     "timberyard_batcher_queued_lines": "Durable lines waiting for the next store insert.",
     "timberyard_tail_subscribers": "Connected live-tail clients.",
+    "timberyard_store_merges_running": "Merges the store is running (high for long: still merging a burst of inserts).",
+    "timberyard_http_connections": "Open HTTP connections.",
+    "timberyard_http_connections_refused_total": "HTTP connections closed at once because http_max_connections were open.",
+    "timberyard_http_timeouts_total": "HTTP connections closed because the client was too slow, by phase (headers, body).",
 }
+# Read at render time from the component that owns the value (Node.open registers them).
+GAUGES = frozenset({
+    "timberyard_wal_pending_bytes", "timberyard_wal_fsyncs_total", "timberyard_batcher_queued_lines",
+    "timberyard_tail_subscribers", "timberyard_store_merges_running", "timberyard_http_connections",
+})  # fmt: skip
+# Figures of one account, labelled `account`: an account's key sees its own, and only these.
+ACCOUNT_HELP = {
+    "timberyard_account_ingest_lines_total": "Lines this account sent in accepted requests (stored, excluded or expired).",
+    "timberyard_account_stored_lines_total": "Lines of this account written for storage (not excluded, not expired).",
+}
+ACCOUNT = "account"
 
 
 class Metrics:
@@ -30,7 +45,22 @@ class Metrics:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
         self._gauges: dict[str, Callable[[], float]] = {}
-        self._help = dict(HELP)
+        self._help = HELP | ACCOUNT_HELP
+
+    @classmethod
+    def with_catalogue(cls) -> Metrics:
+        """A node's registry: every catalogued counter shows (at 0) from the start, so the
+        metrics the docs list exist before anything happens and alerts on rates have a series."""
+        metrics = cls()
+        for name, text in (HELP | ACCOUNT_HELP).items():
+            if name in GAUGES:
+                continue
+            if name.endswith("_seconds"):
+                metrics.describe(name + "_sum", text)
+                metrics.describe(name + "_count", text)
+            else:
+                metrics.describe(name, text)
+        return metrics
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         key = (name, tuple(sorted(labels.items())))
@@ -55,9 +85,25 @@ class Metrics:
         with self._lock:
             return self._counters.get((name, tuple(sorted(labels.items()))), 0)
 
+    def render_account(self, account: str) -> str:
+        """Only the per-account families, only `account`'s series (at 0 when it has none)."""
+        with self._lock:
+            counters = {
+                key: value for key, value in self._counters.items()
+                if key[0] in ACCOUNT_HELP and (ACCOUNT, account) in key[1]
+            }  # fmt: skip
+        for name in ACCOUNT_HELP:
+            if not any(key[0] == name for key in counters):
+                counters[(name, ((ACCOUNT, account),))] = 0
+        return self._render(counters, {})
+
     def render(self) -> str:
+        """Everything: the node's figures and every account's, for the node's operator."""
         with self._lock:
             counters = dict(self._counters)
+        return self._render(counters, self._gauges)
+
+    def _render(self, counters: dict[tuple[str, tuple[tuple[str, str], ...]], float], gauges: dict[str, Callable[[], float]]) -> str:
         lines: list[str] = []
         described: set[str] = set()
         for (name, labels), value in sorted(counters.items()):
@@ -69,7 +115,7 @@ class Metrics:
                 lines.append(f"# TYPE {base} {kind}")
             label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
             lines.append(f"{name}{{{label_text}}} {_number(value)}" if label_text else f"{name} {_number(value)}")
-        for name, read in sorted(self._gauges.items()):
+        for name, read in sorted(gauges.items()):
             lines.append(f"# HELP {name} {self._help.get(name, name)}")
             lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name} {_number(read())}")

@@ -49,7 +49,7 @@ PROBLEMS = {
 }
 
 
-Note = Callable[[int, int], str]  # (lines of the request concerned, the first of them) -> text
+Note = Callable[[int, str], str]  # (lines of the request concerned, the first of them as "3 (0-based)") -> text
 
 
 @dataclass
@@ -61,7 +61,8 @@ class _Entry:
 
 class Problems:
     """Per-line problems that did not fail the request: counted in /metrics and described in
-    the answer's `warnings` (line numbers there count from 0, the first line of the request).
+    the answer's `warnings` (line numbers there count from 0, the first line of the request, and
+    say so: "line 3 (0-based): ...", since a person reading one cannot guess).
 
     A problem is recorded with the lines it concerns, by their position when the batch was
     received (`rows` maps the batch's current rows there as lines are dropped), so when the
@@ -99,7 +100,7 @@ class Problems:
     def samples(self) -> list[str]:
         """The first five notes, as the request's answer gives them."""
         notes = [entry for entry in self.entries if entry.note is not None]
-        return [entry.note(len(entry.origins), int(entry.origins.min())) for entry in notes[:5]]  # type: ignore[misc]
+        return [entry.note(len(entry.origins), f"{int(entry.origins.min())} (0-based)") for entry in notes[:5]]  # type: ignore[misc]
 
     def shifted(self, offset: int) -> list[_Entry]:
         return [_Entry(entry.name, entry.origins + offset, entry.note) for entry in self.entries]

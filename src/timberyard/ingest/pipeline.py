@@ -154,7 +154,7 @@ class Pipeline:
         batch_id = ""
         if done.written is not None:
             batch_id = f"{self.wal.checkpoint.epoch[:8]}-{await asyncio.wrap_future(done.written)}"
-        self._count(received, done.stored, done.problems)
+        self._count(batch.account, received, done.stored, done.problems)
         return Accepted(batch_id, received, done.stored, done.problems)
 
     def close(self) -> None:
@@ -248,9 +248,11 @@ class Pipeline:
         self._retention[account] = (days, time.monotonic() + RETENTION_CACHE_S)
         return days
 
-    def _count(self, received: int, stored: int, problems: Problems) -> None:
+    def _count(self, account: str, received: int, stored: int, problems: Problems) -> None:
         self.metrics.inc("timberyard_ingest_lines_total", received)
         self.metrics.inc("timberyard_ingest_stored_lines_total", stored)
+        self.metrics.inc("timberyard_account_ingest_lines_total", received, account=account)
+        self.metrics.inc("timberyard_account_stored_lines_total", stored, account=account)
         for name, count in problems.counts.items():
             self.metrics.inc(f"timberyard_ingest_{name}_total", count)
 

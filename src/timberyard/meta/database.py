@@ -132,11 +132,15 @@ class MetaDB:
             return api_keys.revoke_key(session, account_id, key_id)
 
     def rotate_key(
-        self, account_id: str, key_id: str, grace_s: int = api_keys.DEFAULT_ROTATION_GRACE_S
+        self,
+        account_id: str,
+        key_id: str,
+        grace_s: int = api_keys.DEFAULT_ROTATION_GRACE_S,
+        now: datetime | None = None,
     ) -> RotatedKey:
-        """A successor for the key; the old secret works `grace_s` more seconds."""
+        """A successor for the key; the old secret works `grace_s` more seconds (from `now`)."""
         with self.writing() as session:
-            return api_keys.rotate_key(session, account_id, key_id, grace_s)
+            return api_keys.rotate_key(session, account_id, key_id, grace_s, now)
 
     def find_key_by_secret(self, secret: str) -> KeyInfo | None:
         with self.reading() as session:

@@ -23,6 +23,7 @@ _COLUMNS = {
 }
 
 LEVEL = Field("column", name="level", fold_case=True)
+BUILT_IN = (*_COLUMNS, "tag", "label.NAME")  # every name resolve_field knows, for messages that list them
 
 
 def resolve_field(name: str, position: int) -> Field:

@@ -15,7 +15,7 @@ Every expression stands for a span of time [start, end]:
 - `last 2 hours` / `past 15m` / `last week` is the span from that long ago until now, and
   `this week` runs from Monday 00:00 to the end of Sunday.
 
-`parse_time` answers the start of the span, or its end with `end=True`. `parse_range` reads
+`parse_time` answers the start of the span, or its end with `end=True` (`since A` is A, as below). `parse_range` reads
 `A to B` (also `A - B` and `A until B`, with an optional leading `from`) as A's start to B's end,
 `since A` as A's start to now, and a single expression as its whole span when it is a day or a
 `last ...` span, else from that instant until now.
@@ -135,12 +135,16 @@ class _Context:
 
 def parse_time(text: str, *, now: datetime, tz: tzinfo = UTC, end: bool = False) -> int:
     """Epoch ms for `text`: the start of what it names, or with `end=True` the end of it
-    (so a bare day as an end means 23:59:59.999 of that day). Raises TimeParseError only."""
+    (so a bare day as an end means 23:59:59.999 of that day). `since A` reads as the range
+    does: A's start, or now as an end. Raises TimeParseError only."""
     normal = _normalize(text, _EXAMPLES)
     ctx = _context(now, tz)
-    span = _guard(text, _EXAMPLES, lambda: _expression(normal, ctx))
+    since = normal.startswith("since ")
+    span = _guard(text, _EXAMPLES, lambda: _expression(normal.removeprefix("since "), ctx))
     if span is None:
         raise _unreadable(text, _EXAMPLES)
+    if since and end:
+        return ctx.now_ms
     return _checked(text, span.end if end else span.start)
 
 

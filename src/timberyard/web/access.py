@@ -29,6 +29,7 @@ from timberyard.core.errors import (
     MissingCredentials,
     PermissionDenied,
     SessionEnded,
+    UnsupportedMediaType,
 )
 from timberyard.web.credentials import service_secret
 
@@ -118,6 +119,23 @@ def _same_origin(connection: HTTPConnection) -> bool:
     origin = connection.headers.get("origin", "")
     host = connection.headers.get("host", "")
     return bool(host) and origin.partition("://")[2] == host
+
+
+def check_sign_in_request(request: Request) -> None:
+    """Sign-in carries no session yet, so no CSRF token can guard it: a foreign page could sign
+    a victim's browser into the attacker's account (login CSRF). It must be JSON, which a page
+    can send cross-origin only after a CORS preflight this server never grants, and an Origin
+    or Referer, when the browser sends one, must be this server's own."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("sign in with a JSON body and Content-Type: application/json")
+    host = request.headers.get("host", "")
+    origin = request.headers.get("origin")
+    if origin is not None and origin.partition("://")[2] != host:
+        raise CsrfFailed(f"sign-in from another origin ({origin[:100]}) is refused; sign in on this server's own page")
+    referer = request.headers.get("referer")
+    if origin is None and referer is not None and referer.partition("://")[2].partition("/")[0] != host:
+        raise CsrfFailed("sign-in from another site's page is refused; sign in on this server's own page")
 
 
 async def audit_denial(connection: HTTPConnection, principal: Principal, permission: str, reason: str) -> None:

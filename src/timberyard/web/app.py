@@ -11,6 +11,7 @@ from timberyard.web import ui
 from timberyard.web.api import (
     audit,
     auth,
+    drains,
     export,
     groups,
     ingest,
@@ -23,20 +24,22 @@ from timberyard.web.api import (
     users,
     views,
 )
+from timberyard.web.drain import DrainBody
 from timberyard.web.errors import EXCEPTION_HANDLERS
 from timberyard.web.headers import SecurityHeaders
 
 
 class TimberyardApp(Starlette):
-    """Starlette with the security headers outside its error middleware, so a 500 carries them too."""
+    """Starlette with the security headers outside its error middleware, so a 500 carries them
+    too, and the rest of a request body read before any answer (web/drain.py)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return DrainBody(SecurityHeaders(super().build_middleware_stack()))
 
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *rules.routes, *ui.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *rules.routes, *drains.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import zlib
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from timberyard.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from timberyard.core.errors import (
+    BadRequest,
+    ClientDisconnected,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 # zlib's wbits: 16+15 reads gzip, 15 reads zlib-wrapped deflate.
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -18,15 +23,18 @@ async def read_body(request: Request, *, max_bytes: int, max_decompressed_bytes:
     if encoding not in _WBITS and encoding != "identity":
         raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}: send identity, gzip or deflate")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {max_bytes}")
+    if declared is not None and declared.isdigit() and (len(declared) > 19 or int(declared) > max_bytes):
+        raise PayloadTooLarge(f"the body is {declared[:20]} bytes; the limit is {max_bytes}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"the body is over the {max_bytes}-byte limit")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"the body is over the {max_bytes}-byte limit")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientDisconnected(f"the client disconnected after sending {size} bytes of the body") from None
     body = b"".join(chunks)
     if encoding == "identity":
         return body

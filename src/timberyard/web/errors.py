@@ -8,7 +8,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from timberyard.core.errors import Overloaded, TimberyardError, TooManyRequests
+from timberyard.core.errors import (
+    ClientDisconnected,
+    Overloaded,
+    TimberyardError,
+    TooManyRequests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +21,7 @@ log = logging.getLogger(__name__)
 async def timberyard_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TimberyardError)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded | TooManyRequests) else None
-    if exc.status >= 500:
+    if exc.status >= 500 or isinstance(exc, ClientDisconnected):
         log.warning("%s %s: %s", request.method, request.url.path, exc.message)
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from clock import Clock
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,10 +32,12 @@ def test_valid_keys_authenticate_for_their_type(db: MetaDB, tenant: NewAccount) 
     assert (service.account_id, service.role) == (tenant.account_id, "admin")
 
 
-def test_wrong_type_is_forbidden(db: MetaDB, tenant: NewAccount) -> None:
+def test_wrong_type_is_forbidden_and_says_which_key_to_use(db: MetaDB, tenant: NewAccount) -> None:
     ring = KeyRing(db)
-    with pytest.raises(Forbidden, match="^Account not found or inactive$"):
+    with pytest.raises(Forbidden, match="^this is an ingestion key: it sends lines but cannot read them; read with a service key$"):
         ring.authenticate(tenant.ingestion_key, "service")
+    with pytest.raises(Forbidden, match="^this is a service key: it reads but cannot send lines; send with an ingestion key$"):
+        ring.authenticate(tenant.service_key, "ingestion")
     ring.authenticate(tenant.ingestion_key, "ingestion")
     with pytest.raises(Forbidden):
         ring.authenticate(tenant.ingestion_key, "service")
@@ -61,15 +63,17 @@ def test_revoke_through_the_ring_takes_effect_at_once(db: MetaDB, tenant: NewAcc
 
 
 def test_revoke_by_another_process_is_seen_once_the_cache_expires(
-    db: MetaDB, other_db: MetaDB, tenant: NewAccount
+    db: MetaDB, other_db: MetaDB, tenant: NewAccount, clock: Clock
 ) -> None:
-    cached = KeyRing(db, cache_ttl_s=3600)
-    short = KeyRing(db, cache_ttl_s=0.05)
+    cached = KeyRing(db, cache_ttl_s=3600, monotonic=clock.monotonic)
+    short = KeyRing(db, cache_ttl_s=10, monotonic=clock.monotonic)
     cached.authenticate(tenant.ingestion_key, "ingestion")
     short.authenticate(tenant.ingestion_key, "ingestion")
 
     other_db.revoke_key(tenant.account_id, _key(db, tenant.ingestion_key).id)
-    time.sleep(0.1)
+    clock.advance(9.9)
+    assert short.authenticate(tenant.ingestion_key, "ingestion").active  # still cached
+    clock.advance(0.1)
 
     assert cached.authenticate(tenant.ingestion_key, "ingestion").active
     with pytest.raises(Forbidden):

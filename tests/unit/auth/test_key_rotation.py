@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from clock import Clock
 
 from timberyard.auth.keys import KeyRing
 from timberyard.core.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -48,25 +48,37 @@ def test_ingestion_keys_rotate_to_ingestion_keys(db: MetaDB, tenant: NewAccount)
         ring.authenticate(rotated.secret, "service")
 
 
-def test_old_key_works_during_grace_and_is_refused_after(db: MetaDB, tenant: NewAccount) -> None:
-    ring = KeyRing(db)  # the default 10 s cache must not outlive the 1 s grace
+def _ring(db: MetaDB, clock: Clock, cache_ttl_s: float = 10.0) -> KeyRing:
+    return KeyRing(db, cache_ttl_s=cache_ttl_s, now=clock, monotonic=clock.monotonic)
+
+
+def test_old_key_works_during_grace_and_is_refused_after(db: MetaDB, tenant: NewAccount, clock: Clock) -> None:
+    clock.now = datetime.now(UTC)  # the keys were created at the real time
+    ring = _ring(db, clock)  # the default 10 s cache must not outlive the 1 s grace
     old = ring.authenticate(tenant.service_key, "service")
     rotated = ring.rotate(tenant.account_id, old.id, 1)
+    assert rotated.old.expires_at == clock.now + timedelta(seconds=1)
+    clock.advance(0.9)
     assert ring.authenticate(tenant.service_key, "service").id == old.id
     assert ring.authenticate(rotated.secret, "service").role == "admin"
-    time.sleep(1.2)
+    clock.advance(0.1)
     with pytest.raises(Forbidden, match="^Account not found or inactive$"):
         ring.authenticate(tenant.service_key, "service")
     assert ring.authenticate(rotated.secret, "service").id == rotated.key.id
-    assert not _key(db, tenant.service_key).active
+    assert not _key(db, tenant.service_key).usable_at(clock.now)
 
 
-def test_a_cached_entry_never_outlives_the_grace_period(db: MetaDB, other_db: MetaDB, tenant: NewAccount) -> None:
+def test_a_cached_entry_never_outlives_the_grace_period(
+    db: MetaDB, other_db: MetaDB, tenant: NewAccount, clock: Clock
+) -> None:
     """Rotated by another process, then first seen here: the hour-long cache stops at expiry."""
-    ring = KeyRing(db, cache_ttl_s=3600)
-    other_db.rotate_key(tenant.account_id, _key(db, tenant.ingestion_key).id, 1)
+    clock.now = datetime.now(UTC)
+    ring = _ring(db, clock, cache_ttl_s=3600)
+    other_db.rotate_key(tenant.account_id, _key(db, tenant.ingestion_key).id, 1, now=clock.now)
     assert ring.authenticate(tenant.ingestion_key, "ingestion")
-    time.sleep(1.2)
+    clock.advance(0.5)
+    assert ring.authenticate(tenant.ingestion_key, "ingestion")  # from the cache
+    clock.advance(0.5)
     with pytest.raises(Forbidden):
         ring.authenticate(tenant.ingestion_key, "ingestion")
 

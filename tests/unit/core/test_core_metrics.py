@@ -177,3 +177,29 @@ def test_concurrent_increments_are_exact() -> None:
         worker.join()
     assert metrics.value("timberyard_ingest_lines_total") == threads_count * per_thread
     assert metrics.value("timberyard_ingest_rejected_total", reason="BadRequest") == 2 * threads_count * per_thread
+
+
+def test_a_nodes_registry_shows_every_catalogued_counter_at_zero_from_the_start() -> None:
+    from timberyard.core.metrics import ACCOUNT_HELP, GAUGES
+
+    families = parse(Metrics.with_catalogue().render())
+    expected = {name for name in {**HELP, **ACCOUNT_HELP} if name not in GAUGES}
+    assert set(families) == expected
+    assert all(set(samples.values()) == {0} for _, samples in families.values())
+    assert families["timberyard_store_insert_seconds"][0] == "summary"
+
+
+def test_an_account_sees_only_its_own_series_of_the_account_families() -> None:
+    metrics = Metrics.with_catalogue()
+    metrics.inc("timberyard_account_ingest_lines_total", 5, account="a")
+    metrics.inc("timberyard_account_ingest_lines_total", 9, account="b")
+    metrics.inc("timberyard_ingest_lines_total", 14)
+    metrics.gauge("timberyard_wal_pending_bytes", lambda: 1)
+    families = parse(metrics.render_account("a"))
+    assert families == {
+        "timberyard_account_ingest_lines_total": ("counter", {'timberyard_account_ingest_lines_total{account="a"}': 5}),
+        "timberyard_account_stored_lines_total": ("counter", {'timberyard_account_stored_lines_total{account="a"}': 0}),
+    }
+    node = parse(metrics.render())
+    assert node["timberyard_account_ingest_lines_total"][1]['timberyard_account_ingest_lines_total{account="b"}'] == 9
+    assert "timberyard_wal_pending_bytes" in node

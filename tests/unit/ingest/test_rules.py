@@ -379,7 +379,7 @@ def test_trying_a_rule_on_samples_reports_each_line_and_stores_nothing(book: Rul
 
 def test_sample_runs_warn_about_values_that_do_not_convert(book: RuleBook, account: str) -> None:
     result = book.try_rule(account, {"kind": "parse", "regex": "^(?P<n>\\S+)$", "types": {"n": "int"}, "samples": ["12", "twelve"]})
-    assert result["warnings"] == ["sample 2: n = 'twelve' is not an int; the field is left out"]
+    assert result["warnings"] == ["sample 2 (1-based): n = 'twelve' is not an int; the field is left out"]
     with pytest.raises(BadRequest, match="samples must be a list of 1 to 100"):
         book.try_rule(account, {"kind": "exclude", "query": "x", "samples": []})
     with pytest.raises(BadRequest, match="samples is required"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-LOGHUB = Path("/work/shared/data/loghub-2k")
+LOGHUB = Path(__file__).resolve().parents[2] / "data" / "loghub-2k"  # see its README.md
 
 # (line, detected level). Realistic lines first, then the rule's edges.
 REALISTIC = [
@@ -155,22 +155,21 @@ FIRST_256 = [
 
 def loghub_samples(per_file: int = 0) -> list[tuple[str, str, str]]:
     """(dataset, raw line, the structured CSV's Level) for every Loghub 2k sample whose CSV has a
-    Level column; `per_file` > 0 keeps the first line of each distinct level plus the first
-    `per_file` lines."""
+    Level column (tests/data/loghub-2k keeps those raw lines and that column); `per_file` > 0 keeps
+    the first line of each distinct level plus the first `per_file` lines."""
     samples: list[tuple[str, str, str]] = []
-    for structured in sorted(LOGHUB.glob("*/*_2k.log_structured_corrected.csv")):
-        dataset = structured.parent.name
-        with structured.open(encoding="utf-8", newline="") as handle:
+    for levels in sorted(LOGHUB.glob("*/*_2k.log_levels.csv")):
+        dataset = levels.parent.name
+        with levels.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
-        if not rows or "Level" not in rows[0]:
-            continue
-        raw = (structured.parent / f"{dataset}_2k.log").read_text(encoding="utf-8").splitlines()
-        assert len(raw) == len(rows), f"{dataset}: {len(raw)} lines, {len(rows)} structured rows"
+        raw = (levels.parent / f"{dataset}_2k.log").read_text(encoding="utf-8").splitlines()
+        assert len(raw) == len(rows), f"{dataset}: {len(raw)} lines, {len(rows)} levels"
         seen: set[str] = set()
         for index, (line, row) in enumerate(zip(raw, rows)):
             if not per_file or index < per_file or row["Level"] not in seen:
                 samples.append((dataset, line, row["Level"]))
             seen.add(row["Level"])
+    assert {dataset for dataset, _, _ in samples} == {"Apache", "BGL", "HDFS", "Hadoop", "Spark", "Zookeeper"}
     return samples
 
 

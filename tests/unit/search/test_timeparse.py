@@ -140,6 +140,10 @@ TIME_CASES: list[tuple[str, bool, int]] = [
     ("3pm", False, ms(2026, 11, 27, 15)),
     ("at 10:15", False, ms(2026, 11, 28, 10, 15)),
     ("13:30", False, ms(2026, 11, 27, 13, 30)),
+    # `since A` as a from or a to reads as the range `since A` does: A's start to now
+    ("since 15m", False, ago(minutes=15)),
+    ("since 15m", True, NOW_MS),
+    ("since yesterday", False, ms(2026, 11, 27)),
 ]
 
 

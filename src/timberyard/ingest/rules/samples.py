@@ -147,6 +147,6 @@ def _conversion_warnings(rule: ParseRule, lines: pa.Array, matched: pa.BooleanAr
         for index in pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist()[:5]:
             article = "an" if kind == "int" else "a"
             warnings.append(
-                f"sample {index + 1}: {path} = {captured[index].as_py()!r} is not {article} {kind}; the field is left out"
+                f"sample {index + 1} (1-based): {path} = {captured[index].as_py()!r} is not {article} {kind}; the field is left out"
             )
     return warnings

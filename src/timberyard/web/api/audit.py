@@ -6,8 +6,6 @@ itself audited. Times and queries work as in the log search APIs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -17,15 +15,11 @@ from timberyard.auth.audit_report import build_report, render_csv, render_html
 from timberyard.core.clock import now_ms
 from timberyard.search import parse
 from timberyard.web.access import audit, guarded, principal_of
-from timberyard.web.api.params import MAX_ID, choice, time_range, whole_number
+from timberyard.web.api.params import MAX_ID, choice, time_range, utc, whole_number
 
 DEFAULT_SPAN_MS = 7 * 86_400_000
 REPORT_SPAN_MS = 30 * 86_400_000
 MAX_PAGE = 1_000
-
-
-def _utc(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 @guarded("audit.read")
@@ -40,7 +34,7 @@ async def search_audit(request: Request) -> JSONResponse:
     before = whole_number(params, "cursor", MAX_ID, MAX_ID) if params.get("cursor") else None
     await audit(request, principal, "audit.search", query=query, details={"from": from_ms, "to": to_ms})
     entries = await run_in_threadpool(
-        request.app.state.node.audit.entries, principal.account_id, _utc(from_ms), _utc(to_ms + 1), node, limit + 1, before
+        request.app.state.node.audit.entries, principal.account_id, utc(from_ms), utc(to_ms + 1), node, limit + 1, before
     )
     next_cursor = str(entries[limit - 1].id) if len(entries) > limit else None
     return JSONResponse({"entries": [e.to_dict() for e in entries[:limit]], "next_cursor": next_cursor})
@@ -56,7 +50,7 @@ async def audit_report(request: Request) -> Response:
     form = choice(params, "format", ("html", "csv", "json"), "html")
     await audit(request, principal, "audit.report", details={"from": from_ms, "to": to_ms, "format": form})
     report = await run_in_threadpool(
-        build_report, request.app.state.node.audit, principal.account_id, _utc(from_ms), _utc(to_ms + 1)
+        build_report, request.app.state.node.audit, principal.account_id, utc(from_ms), utc(to_ms + 1)
     )
     if form == "csv":
         return Response(

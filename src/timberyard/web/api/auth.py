@@ -43,6 +43,7 @@ from timberyard.meta.users import Credentials
 from timberyard.web.access import (
     SESSION_COOKIE,
     audit,
+    check_sign_in_request,
     client_ip,
     declares,
     guarded,
@@ -68,6 +69,7 @@ class TwoFactorEnrolmentRequired(Forbidden):
 
 @declares(None)
 async def login(request: Request) -> Response:
+    check_sign_in_request(request)
     body = await json_object(request, '{"email": "you@example.com", "password": "..."}')
     email, password = required_text(body, "email"), required_text(body, "password")
     node = request.app.state.node

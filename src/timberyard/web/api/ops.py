@@ -1,7 +1,9 @@
 """Operational endpoints: liveness, readiness, and Prometheus metrics.
 
 /healthz and /readyz answer without credentials (load balancers and orchestrators probe them)
-and reveal nothing but up/ready; /metrics needs `metrics.read` (any service key).
+and reveal nothing but up/ready. /metrics shows the node's figures to its operator (the
+`metrics_token`, see auth/operator.py) and an account's own figures to the account's callers
+holding `metrics.read`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from timberyard import __version__
-from timberyard.web.access import declares, guarded
+from timberyard.web.access import authorize, declares
 
 
 @declares(None)
@@ -27,9 +29,15 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@guarded("metrics.read")
+@declares("metrics.read")  # for accounts; the operator's token is checked first
 async def metrics(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(request.app.state.node.metrics.render(), media_type="text/plain; version=0.0.4")
+    node = request.app.state.node
+    if node.operator.admits(request.headers.get("authorization", "")):
+        text = node.metrics.render()
+    else:
+        principal = await authorize(request, "metrics.read")
+        text = node.metrics.render_account(principal.account_id)
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
 
 routes = [

@@ -24,6 +24,16 @@ from timberyard.store.queries import Compiled
 
 MAX_EPOCH = 2**53
 MAX_ID = 2**64 - 1
+MAX_DIGITS = len(str(MAX_ID))  # longer is never a valid number here, and int() of 4,300+ digits raises
+LATEST_DATETIME_MS = 253_402_214_400_000  # 9999-12-31T00:00Z: Python's datetime ends soon after
+
+
+def integer(value: str) -> int | None:
+    """`value` as a non-negative whole number of at most MAX_DIGITS ASCII digits, else None."""
+    value = value.strip()
+    if not value or len(value) > MAX_DIGITS or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)
 
 
 def epoch_ms(params: Any, name: str, default: int | None = None) -> int:
@@ -32,16 +42,27 @@ def epoch_ms(params: Any, name: str, default: int | None = None) -> int:
     if value is None or not value.strip():
         if default is not None:
             return default
-        raise BadRequest(f"missing param {name}: a UNIX time in seconds or milliseconds")
-    if not (value.isascii() and value.strip().isdigit()):
+        raise BadRequest(
+            f"missing param {name}: a time as UNIX epoch seconds or milliseconds (1764316800), ISO 8601 "
+            "(2026-11-28T10:00:00Z) or an expression (now, 15m, 2h ago, yesterday 1pm); both from and to are required here"
+        )
+    if value.isascii() and value.strip().isdigit():
+        number = integer(value)
+        ms = None if number is None else number * 1000 if number < SECONDS_CUTOFF else number
+    else:
         try:
-            return parse_time(value, now=datetime.now(UTC), end=name == "to")
+            ms = parse_time(value, now=datetime.now(UTC), end=name == "to")
         except TimeParseError as exc:
             raise BadRequest(f"{name}: {exc.message}") from None
-    number = int(value)
-    if not 0 <= number < MAX_EPOCH:
-        raise BadRequest(f"{name} is out of range: {value[:40]}")
-    return number * 1000 if number < SECONDS_CUTOFF else number
+    if ms is None or not 0 <= ms < MAX_EPOCH:
+        raise BadRequest(f"{name} is out of range: {value[:40]!r}; a time is at most 2^53 - 1 epoch milliseconds")
+    return ms
+
+
+def utc(ms: int) -> datetime:
+    """An epoch time as a datetime, times past datetime's range (year 9999) taken as its end:
+    nothing happened after it, and Python cannot represent later times."""
+    return datetime.fromtimestamp(min(ms, LATEST_DATETIME_MS) / 1000, UTC)
 
 
 def time_range(params: Any, now_ms: int | None = None, default_span_ms: int = 3_600_000) -> tuple[int, int]:
@@ -61,9 +82,10 @@ def whole_number(params: Any, name: str, default: int, maximum: int, minimum: in
     value = params.get(name)
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or not minimum <= int(value) <= maximum:
+    number = integer(value)
+    if number is None or not minimum <= number <= maximum:
         raise BadRequest(f"{name} must be a whole number from {minimum} to {maximum}, got {value[:20]!r}")
-    return int(value)
+    return number
 
 
 def choice(params: Any, name: str, choices: Collection[str], default: str | None) -> str | None:

@@ -19,7 +19,7 @@ from timberyard.auth.principal import Principal
 from timberyard.core.clock import now_ms
 from timberyard.core.errors import BadRequest, NotFound
 from timberyard.search import QuerySyntaxError, compile_sql
-from timberyard.search.fields import resolve_field
+from timberyard.search.fields import BUILT_IN, resolve_field
 from timberyard.store.aggregates import GROUP_COLUMNS, select_facet, select_histogram
 from timberyard.store.queries import (
     LineQuery,
@@ -35,6 +35,7 @@ from timberyard.web.api.params import (
     choice,
     decode_cursor,
     encode_cursor,
+    integer,
     search,
     time_range,
     whole_number,
@@ -92,7 +93,7 @@ async def search_lines(request: Request) -> JSONResponse:
             {"ts": last["ts_ms"], "id": last["id"], "from": from_ms, "to": to_ms, "asc": int(order == "asc"), "q": query_tag}
         )
     return JSONResponse(
-        {"lines": [line_object(row) for row in rows], "next_cursor": next_cursor, "took_ms": _took(started)}
+        {"lines": [line_object(row) for row in rows], "next_cursor": next_cursor, "from": from_ms, "to": to_ms, "took_ms": _took(started)}
     )
 
 
@@ -133,15 +134,13 @@ async def facets(request: Request) -> JSONResponse:
     from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
     limit = whole_number(params, "limit", 20, MAX_FACETS)
     name = params.get("field", "").strip()
+    accepted = f"one of {', '.join(BUILT_IN)}, or a field path like status or user.id (meta. optional)"
     if not name:
-        raise BadRequest(
-            "missing param field: host, app, level, env, file (or source), tag, namespace, pod, container, node, "
-            "_ingester, _format, label.NAME, or a field path like user.id"
-        )
+        raise BadRequest(f"missing param field: {accepted}")
     try:
         field = resolve_field(name, 0)
     except QuerySyntaxError as error:
-        raise BadRequest(f"field {name[:60]!r}: {error.message}") from None
+        raise BadRequest(f"field {name[:60]!r}: {error.message}; field is {accepted}") from None
     statement = select_facet(principal.account_id, from_ms, to_ms, compiled, field, limit)
     rows = await _audited(
         request, principal, "facets", statement, query=params.get("q", ""), target=name, details={"from": from_ms, "to": to_ms}
@@ -155,14 +154,15 @@ async def context(request: Request) -> JSONResponse:
     principal = principal_of(request)
     params = request.query_params
     raw_id = params.get("id", "")
-    if not raw_id.isascii() or not raw_id.isdigit() or int(raw_id) > MAX_ID:
+    line_id = integer(raw_id)
+    if line_id is None or line_id > MAX_ID:
         raise BadRequest(f"id must be a line id (a whole number), got {raw_id[:30]!r}")
     before = whole_number(params, "before", 20, MAX_CONTEXT, minimum=0)
     after = whole_number(params, "after", 20, MAX_CONTEXT, minimum=0)
     scope_name = choice(params, "scope", tuple(SCOPES), "host")
     scope = None if principal.scope is None else compile_sql(principal.scope, prefix="s")
     await audit(request, principal, "context", target=f"line {raw_id}", details={"scope": scope_name})
-    found = await run_in_threadpool(node.store.select, *select_line_by_id(principal.account_id, int(raw_id), scope))
+    found = await run_in_threadpool(node.store.select, *select_line_by_id(principal.account_id, line_id, scope))
     if not found:
         raise NotFound(f"no line with id {raw_id} in this account")
     line = found[0]

@@ -8,6 +8,10 @@ import { renderLogin } from "./login.js";
 import { renderViewer } from "./viewer/index.js";
 
 const SESSION_ENDED = "Your session ended (idle for too long); sign in again.";
+// Set by the page once signed in, gone with the browser session like the session cookie (which
+// scripts cannot read): without it the login page shows at once, rather than after asking the
+// server, whose 401 the browser would log as a console error before anyone signed in.
+const SIGNED_IN_HINT = "timberyard_signed_in";
 const root = document.getElementById("app");
 
 let me = null;
@@ -18,13 +22,29 @@ function pageName() {
   return window.location.hash.startsWith("#/settings") ? "settings" : "viewer";
 }
 
+function signedInHint() {
+  return document.cookie.split(";").some((cookie) => cookie.trim() === `${SIGNED_IN_HINT}=1`);
+}
+
+function setSignedInHint(on) {
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${SIGNED_IN_HINT}=${on ? "1" : ""}; path=/; SameSite=Strict${on ? "" : "; max-age=0"}${secure}`;
+}
+
 /** Leave whatever is on screen (stops live tail, timers) and show the login page. */
 function showLogin(message = "") {
   stopPage();
   me = null;
   setCsrf(null);
+  setSignedInHint(false);
   document.title = "Sign in · Timberyard";
-  renderLogin(root, { message, onSignedIn: () => boot() });
+  renderLogin(root, {
+    message,
+    onSignedIn: () => {
+      setSignedInHint(true);
+      boot();
+    },
+  });
 }
 
 function stopPage() {
@@ -111,6 +131,10 @@ function onKey(event) {
 }
 
 async function boot() {
+  if (!signedInHint()) {
+    showLogin("");
+    return;
+  }
   try {
     me = await api("GET", "/api/v1/auth/me");
   } catch (err) {

@@ -21,7 +21,7 @@ export function renderGroups(container) {
   const form = h("form", { class: "group-form", onSubmit: create },
     h("h2", {}, "Create a group"),
     field("Name", name), field("Scope", scope),
-    h("p", { class: "muted" }, "A search query, such as app:payments OR app:billing. Members read only the lines it matches; an empty scope lets nothing through."),
+    h("p", { class: "muted" }, "A search query, such as app:payments OR app:billing. Members read only the lines it matches; field values match whole values (app:web is not app:webhooks; write app:web* for a prefix); an empty scope lets nothing through."),
     createErrors.element,
     h("button", { type: "submit", class: "primary" }, "Create group"));
 

@@ -18,7 +18,8 @@ import { SavedViews, viewState } from "./views.js";
 const PAGE = 1000; // lines per search page (the first render of these is measured)
 const JUMP_PAGE = 500; // lines on each side of a timeline jump
 const LIVE_CAP = 100000; // lines kept in memory while tailing
-const LIVE_TIMELINE_MS = 10000; // how often the timeline follows a live relative range
+const LIVE_TIMELINE_MS = 10000; // how often the timeline is fetched again while live
+const CLOCK_SKEW_MS = 60000; // a live line this far ahead of the browser's clock still moves the timeline
 const WRAP_KEY = "timberyard.viewer.wrap";
 
 /** Show the viewer in `container`; returns {focusSearch, toggleLive, destroy} for the frame. */
@@ -383,6 +384,8 @@ class Viewer {
     this.list.append(fresh, { cap: LIVE_CAP });
     // Once the oldest lines are dropped, the older-page cursor no longer joins up with the list.
     if (first && this.list.lines[0] !== first) this.olderCursor = null;
+    this.describe(this.list.lines.length);
+    this.followLines(fresh);
     if (this.tail.received > 5000) this.recentIds.clear(); // the loaded page is long behind us
     if (!this.list.following) {
       const waiting = this.tail.received - this.pausedAt;
@@ -414,7 +417,19 @@ class Viewer {
     }
   }
 
-  /** While live on a relative range, slide the timeline to now. */
+  /** Count live lines in the timeline at once, sliding it to now (the browser's clock, or a
+   * line's time when the server's clock is a little ahead). */
+  followLines(lines) {
+    if (!this.range || this.state.from !== null) return;
+    const now = Date.now();
+    let end = now;
+    for (const line of lines) if (line.ts > end && line.ts <= now + CLOCK_SKEW_MS) end = line.ts;
+    if (end > this.range.to) this.range = { from: end - (this.range.to - this.range.from), to: end };
+    this.timeline.addLines(lines, end);
+  }
+
+  /** While live on a relative range, fetch the timeline again, slid to now: the server's counts
+   * replace the ones live lines added. */
   followTimeline() {
     if (!this.live || !this.range || this.state.from !== null) return;
     const span = this.range.to - this.range.from;

@@ -92,11 +92,17 @@ function skipFieldValue(text, i) {
 
 /**
  * The plain terms and phrases of a query that a matching line contains, for highlighting:
- * not field values, operators, or anything negated. Lower-cased (ASCII), longest first.
+ * not field values, operators, or anything negated. Each is {text, phrase}: the text lower-cased
+ * (ASCII), `phrase` for a quoted phrase (the server matches phrases anywhere, terms at a word
+ * start). Longest first.
  */
 export function highlightTerms(q) {
   const text = q || "";
-  const terms = new Set();
+  const terms = new Map(); // "t:" or "p:" + text -> {text, phrase}
+  const add = (value, phrase) => {
+    const item = { text: asciiLower(value), phrase };
+    terms.set(`${phrase ? "p" : "t"}:${item.text}`, item);
+  };
   const negated = [false]; // per parenthesis level
   let pendingNot = false;
   let i = 0;
@@ -117,7 +123,7 @@ export function highlightTerms(q) {
       i++;
     } else if (c === '"' || c === "'") {
       const [phrase, end] = skipQuoted(text, i);
-      if (!inNegation && phrase.trim()) terms.add(asciiLower(phrase));
+      if (!inNegation && phrase.trim()) add(phrase, true);
       pendingNot = false;
       i = end;
     } else {
@@ -133,11 +139,11 @@ export function highlightTerms(q) {
       if (word === "NOT") { pendingNot = true; continue; }
       if (word === "AND" || word === "OR") continue;
       const plain = word.replace(/\\(.)/g, "$1");
-      if (!inNegation && plain) terms.add(asciiLower(plain));
+      if (!inNegation && plain) add(plain, false);
       pendingNot = false;
     }
   }
-  return [...terms].sort((a, b) => b.length - a.length);
+  return [...terms.values()].sort((a, b) => b.text.length - a.text.length);
 }
 
 /** Lower-case ASCII letters only (as the server folds case), keeping every index in place. */
@@ -150,15 +156,16 @@ function isAsciiAlnum(code) {
 }
 
 /**
- * [start, end) ranges in `text` where a term matches: at the start or after a character that is
- * not an ASCII letter or digit (a term starting with punctuation matches anywhere). Merged, sorted.
+ * [start, end) ranges in `text` where a term of highlightTerms matches, by the server's rule: a
+ * term at the start or after a character that is not an ASCII letter or digit (a term starting
+ * with punctuation, and a phrase, match anywhere). Merged, sorted.
  */
 export function matchRanges(text, terms) {
   if (!terms.length || !text) return [];
   const folded = asciiLower(text);
   const found = [];
-  for (const term of terms) {
-    const anywhere = !isAsciiAlnum(term.charCodeAt(0));
+  for (const { text: term, phrase } of terms) {
+    const anywhere = phrase || !isAsciiAlnum(term.charCodeAt(0));
     let at = folded.indexOf(term);
     while (at !== -1) {
       if (anywhere || at === 0 || !isAsciiAlnum(folded.charCodeAt(at - 1))) found.push([at, at + term.length]);

@@ -1,5 +1,6 @@
-// The search box: query-language text, applied with Enter. A syntax error is shown beside it
-// (role alert) with its 1-based position and the parser's hint; the results stay as they were.
+// The search box: query-language text, applied with Enter; Escape leaves it. A syntax error is
+// shown beside it (role alert) with its 1-based position and the parser's hint; the results stay
+// as they were.
 
 import { h, clear } from "../dom.js";
 
@@ -9,6 +10,13 @@ export class SearchBox {
     this.input = h("input", {
       type: "search", "aria-label": "Search", name: "q", autocomplete: "off", spellcheck: "false",
       placeholder: "Search, e.g. error app:nginx status:>=500   ( / )",
+    });
+    // Escape leaves the box (keeping its text; a search input would otherwise clear it), so the
+    // page's keys ("/", "l") work again without reaching for the mouse.
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.isComposing) return;
+      event.preventDefault();
+      this.input.blur();
     });
     this.alert = h("div", { class: "search-error", role: "alert" });
     this.element = h("form", { class: "search-box", role: "search", onSubmit: (event) => {

@@ -4,6 +4,7 @@
 
 import { h } from "../dom.js";
 import { formatTime, tickLabel } from "./format.js";
+import { addLines, total } from "./histogram.js";
 import { levelColour, levelRank } from "./levels.js";
 
 const AXIS_PX = 16; // room for time labels under the bars
@@ -46,9 +47,23 @@ export class Timeline {
   setData(answer, from, to) {
     this.data = { from, to, interval: answer.interval_ms, buckets: answer.buckets };
     this.selected = -1;
-    const total = answer.buckets.reduce((sum, b) => sum + b.count, 0);
-    this.summary.textContent = `${total} lines from ${formatTime(from)} to ${formatTime(to)}.`;
+    this.summarise();
     this.draw();
+  }
+
+  /** Count lines that live tail brought in, the window slid to end at `now`. */
+  addLines(lines, now) {
+    if (!this.data) return;
+    const { from } = this.data;
+    this.data = addLines(this.data, lines, now);
+    if (this.data.from !== from) this.selected = -1; // the buckets moved under the selection
+    this.summarise();
+    this.draw();
+  }
+
+  summarise() {
+    const { from, to } = this.data;
+    this.summary.textContent = `${total(this.data)} lines from ${formatTime(from)} to ${formatTime(to)}.`;
   }
 
   clear() {
