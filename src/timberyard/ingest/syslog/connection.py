@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from abc import ABCMeta, abstractmethod
 from typing import TYPE_CHECKING, Any, cast
 
 from timberyard.ingest.syslog import stats
@@ -34,7 +35,7 @@ class ProtocolError(Exception):
     what it sent but was not acknowledged is the sender's to send again."""
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.Protocol, metaclass=ABCMeta):
     """A subclass says what bytes mean (`feed`), takes what is complete (`take`, None when
     nothing is), stores it (`store`) and answers it once stored (`answer`)."""
 
@@ -54,14 +55,17 @@ class Connection(asyncio.Protocol):
         self._paused = False
         self._scheduled = False
 
+    @abstractmethod
     def feed(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Add bytes read from the socket to what is being framed."""
 
+    @abstractmethod
     def take(self) -> Any | None:
-        raise NotImplementedError
+        """What is complete and not yet stored, or None when nothing is."""
 
+    @abstractmethod
     async def store(self, taken: Any) -> None:
-        raise NotImplementedError
+        """Make `taken` durable (through the listener's sink)."""
 
     def answer(self, taken: Any) -> None:
         """`taken` is durable: tell the peer, if the protocol can."""
