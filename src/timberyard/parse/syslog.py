@@ -166,7 +166,9 @@ class _Parts:
         setattr(self, name, pc.coalesce(mine, spread.cast(mine.type)))
 
     def messages(self) -> Messages:
-        line = pc.utf8_ltrim(pc.fill_null(self.message, ""), characters="\ufeff")
+        message = pc.fill_null(self.message, "")
+        # RFC 5424's BOM marks a parsed MSG as UTF-8; an unparsed message is kept exactly as sent.
+        line = pc.if_else(pa.array(self.unparsed), message, pc.utf8_ltrim(message, characters="\ufeff"))
         level = pc.fill_null(self.level, "")
         facility = pc.take(pa.array(FACILITIES), pc.divide(self.priority, 8))
         rows = _header_fields(facility, self.procid, self.msgid, self.cisco)

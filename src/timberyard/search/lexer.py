@@ -15,6 +15,7 @@ from timberyard.search.errors import QuerySyntaxError
 from timberyard.search.text import parse_number
 
 MAX_QUERY_CHARS = 4096
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*:")
 _QUOTES = "\"'"
@@ -45,6 +46,13 @@ def tokenize(text: str) -> list[Token]:
             f"query is longer than {MAX_QUERY_CHARS} characters",
             MAX_QUERY_CHARS,
             "shorten the query or split it into several searches",
+        )
+    surrogate = _SURROGATE.search(text)
+    if surrogate:  # a lone surrogate (from argv's surrogateescape, say) is not text any store can hold
+        raise QuerySyntaxError(
+            "the query is not valid Unicode text",
+            surrogate.start(),
+            "send the query as UTF-8; the character at this position is half of a surrogate pair",
         )
     return _Lexer(text).run()
 

@@ -115,6 +115,7 @@ _SYSLOGISH = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_SYSLOGISH, min_size=1, max_size=12))
 @example(["<13>", "", "<13>1", "<191>1 - - - - - -", "\x00", "<13>Jun 14 11:59:59"])
+@example(["\ufeff", "\ufeffplain text"])  # a lone BOM is not a syslog header: kept whole
 def test_any_text_is_read_without_error_one_value_per_message(texts: list[str]) -> None:
     messages = read(*texts)
     for column in (messages.line, messages.host, messages.app, messages.level, messages.ts):
