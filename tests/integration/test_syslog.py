@@ -124,13 +124,14 @@ class SyslogNode:
 
 
 def start_syslog_node(directory: Path, pki: Pki, **env: str) -> SyslogNode:
-    ports = {name: free_port() for name in ("udp", "tcp", "tls", "relp")}
+    ports = {name: free_port() for name in ("udp", "tcp", "tls", "relp", "relp_tls")}
     server = Server(
         directory / "node",
         env={"TIMBERYARD_BATCH_MAX_WAIT_MS": "100", **env},
         serve_args=(
             "--syslog-udp", f"127.0.0.1:{ports['udp']}", "--syslog-tcp", f"127.0.0.1:{ports['tcp']}",
             "--syslog-tls", f"127.0.0.1:{ports['tls']}", "--relp", f"127.0.0.1:{ports['relp']}",
+            "--relp-tls", f"127.0.0.1:{ports['relp_tls']}",
             "--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key),
         ),
         tls_ca=pki.ca,
@@ -331,6 +332,37 @@ def test_relp_without_a_key_or_a_default_account_is_answered_and_refused(node: S
             answers += chunk
     assert b"\n2 rsp 6 200 OK\n" in answers
     assert node.metric("timberyard_syslog_refused_total", ingester="relp", reason="no_account") == refused + 1
+
+
+def test_relp_over_tls_acknowledges_and_maps_the_client_certificate(node: SyslogNode) -> None:
+    app = tag()
+    cert, key = node.pki.client("fw01.example.org")
+    context = ssl.create_default_context(cafile=str(node.pki.ca))
+    context.load_cert_chain(cert, key)
+    offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
+    message = f"<14>1 2025-06-14T11:59:59Z relp-host {app} - - - over RELP and TLS".encode()
+    with socket.create_connection(("127.0.0.1", node.ports["relp_tls"])) as raw, context.wrap_socket(raw, server_hostname="127.0.0.1") as client:
+        client.sendall(b"1 open %d %s\n2 syslog %d %s\n3 close 0\n" % (len(offer), offer, len(message), message))
+        answers = b""
+        while not answers.endswith(b"3 rsp 0\n"):
+            chunk = client.recv(4096)
+            assert chunk, answers
+            answers += chunk
+    assert b"\n2 rsp 6 200 OK\n" in answers
+    [line] = node.wait_lines(f"app:{app}", 1, account="certs")  # the certificate's account
+    assert (line["line"], line["ingester"]) == ("over RELP and TLS", "relp-tls")
+
+
+def test_relp_over_tls_refuses_a_plain_session(node: SyslogNode) -> None:
+    with socket.create_connection(("127.0.0.1", node.ports["relp_tls"])) as client:
+        offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
+        client.sendall(b"1 open %d %s\n" % (len(offer), offer))
+        client.settimeout(15)
+        try:
+            answer = client.recv(4096)
+        except ConnectionError:
+            answer = b""
+    assert b"rsp" not in answer  # no RELP without the handshake: the node closes, or answers with a TLS alert
 
 
 # -- peers that hold on ---------------------------------------------------------------------------

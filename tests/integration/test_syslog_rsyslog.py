@@ -190,6 +190,21 @@ def test_rsyslog_over_relp(node: SyslogNode, rsyslog: Any) -> None:
     assert {line["ingester"] for line in node.search(f"app:{app}")} == {"relp"}
 
 
+def test_rsyslog_over_relp_with_tls_and_a_client_certificate(node: SyslogNode, rsyslog: Any) -> None:
+    app = f"q{uuid.uuid4().hex[:8]}"
+    cert, key = node.pki.client("fw01.example.org")
+    sender = rsyslog(
+        f'action(type="omrelp" target="127.0.0.1" port="{node.ports["relp_tls"]}" template="RSYSLOG_SyslogProtocol23Format" '
+        f'tls="on" tls.caCert="{node.pki.ca}" tls.myCert="{cert}" tls.myPrivKey="{key}" tls.authMode="certvalid")',
+        modules='module(load="omrelp")',
+    )
+    sender.send(lines_from(app, 1000))
+    found = wait_count(node, f"app:{app}", 1000, account="certs")  # the certificate's account
+    assert sorted(numbers(found)) == list(range(1000))
+    assert export_all(node, f"app:{app}") == []
+    assert {line["ingester"] for line in node.search(f"app:{app}", account="certs")} == {"relp-tls"}
+
+
 # -- restarts -------------------------------------------------------------------------------------
 
 RESTART_MESSAGES = 20_000

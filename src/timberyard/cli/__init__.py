@@ -76,10 +76,12 @@ config_option = click.option(
 @click.option("--syslog-tcp", metavar="HOST:PORT", help="Receive syslog over TCP here, e.g. 0.0.0.0:5514. [default: off]")
 @click.option("--syslog-tls", metavar="HOST:PORT", help="Receive syslog over TLS here, e.g. 0.0.0.0:6514; needs --tls-cert/--tls-key. [default: off]")
 @click.option("--relp", metavar="HOST:PORT", help="Receive RELP (rsyslog's omrelp) here, e.g. 0.0.0.0:2514. [default: off]")
+@click.option("--relp-tls", metavar="HOST:PORT", help="Receive RELP over TLS here, e.g. 0.0.0.0:2515; needs --tls-cert/--tls-key. [default: off]")
 @click.option("--syslog-account", metavar="NAME", help="Account of syslog messages without a key: NAME, or udp=NAME,tls=NAME2,...")
 def serve(
     data_dir: Path | None, config: Path | None, http: str | None, log_level: str | None, tls_cert: Path | None, tls_key: Path | None,
-    syslog_udp: str | None, syslog_tcp: str | None, syslog_tls: str | None, relp: str | None, syslog_account: str | None,
+    syslog_udp: str | None, syslog_tcp: str | None, syslog_tls: str | None, relp: str | None, relp_tls: str | None,
+    syslog_account: str | None,
 ) -> None:
     """Run a node: HTTP ingestion and APIs on one address (HTTPS with --tls-cert and --tls-key).
 
@@ -100,7 +102,8 @@ def serve(
     settings = _settings(
         data_dir, config, http_host=host, http_port=port, log_level=log_level,
         tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
-        syslog_udp=syslog_udp, syslog_tcp=syslog_tcp, syslog_tls=syslog_tls, syslog_relp=relp, syslog_account=syslog_account,
+        syslog_udp=syslog_udp, syslog_tcp=syslog_tcp, syslog_tls=syslog_tls, syslog_relp=relp, syslog_relp_tls=relp_tls,
+        syslog_account=syslog_account,
     )
     configure_logging(settings.log_level, settings.log_format)
     check_syslog(settings)

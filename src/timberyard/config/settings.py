@@ -55,6 +55,7 @@ class Settings:
     syslog_tcp: str = ""
     syslog_tls: str = ""
     syslog_relp: str = ""
+    syslog_relp_tls: str = ""
     syslog_account: str = ""
     syslog_idle_timeout_s: int = 600
     syslog_max_connections: int = 10_000

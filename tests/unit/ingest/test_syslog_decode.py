@@ -109,7 +109,7 @@ def test_a_key_is_looked_up_once_per_batch() -> None:
     ("value", "names"),
     [
         ("", {}),
-        ("network", {"udp": "network", "tcp": "network", "tls": "network", "relp": "network"}),
+        ("network", {"udp": "network", "tcp": "network", "tls": "network", "relp": "network", "relp-tls": "network"}),
         ("udp=network, tls=servers", {"udp": "network", "tls": "servers"}),
     ],
 )

@@ -23,7 +23,7 @@ from timberyard.meta.info import AccountInfo
 
 WRONG_KEY = "wrong_key"
 NO_ACCOUNT = "no_account"
-TRANSPORTS = ("udp", "tcp", "tls", "relp")  # as `syslog_account` names them
+TRANSPORTS = ("udp", "tcp", "tls", "relp", "relp-tls")  # as `syslog_account` names them
 
 
 class KeyAccounts:

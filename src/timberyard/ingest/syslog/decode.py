@@ -40,7 +40,7 @@ HEADER_ALLOWANCE = 4096
 class Origin:
     """Where a batch of messages came from."""
 
-    ingester: str  # `_ingester`: syslog-udp, syslog-tcp, syslog-tls, relp, heroku, cloudfoundry
+    ingester: str  # `_ingester`: syslog-udp, syslog-tcp, syslog-tls, relp, relp-tls, heroku, cloudfoundry
     account: str | None  # the connection's account (TLS client certificate, else the listener's default)
 
 

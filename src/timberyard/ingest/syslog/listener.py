@@ -33,7 +33,7 @@ BACKLOG = 1024
 
 @dataclass(frozen=True)
 class ListenerOptions:
-    ingester: str  # syslog-tcp, syslog-tls, relp
+    ingester: str  # syslog-tcp, syslog-tls, relp, relp-tls
     host: str
     port: int
     idle_timeout_s: int

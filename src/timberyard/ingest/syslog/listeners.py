@@ -1,7 +1,7 @@
 """The syslog listeners a node runs, built from its settings and started and stopped with it.
 
-Each is off unless its address is set: `syslog_udp`, `syslog_tcp`, `syslog_tls`, `syslog_relp`
-(`--syslog-udp HOST:PORT` and so on). They bind when the node starts serving, before it has
+Each is off unless its address is set: `syslog_udp`, `syslog_tcp`, `syslog_tls`, `syslog_relp`,
+`syslog_relp_tls` (`--syslog-udp HOST:PORT` and so on). They bind when the node starts serving, before it has
 replayed its write-ahead log: stream senders are simply not read until the node takes lines,
 and UDP datagrams wait in the listener's queue. On shutdown they stop taking connections and
 datagrams, store what they have read, and close (RELP telling its clients `serverclose`),
@@ -43,7 +43,10 @@ ADDRESSES = {
     "syslog_tcp": ("syslog-tcp", "tcp"),
     "syslog_tls": ("syslog-tls", "tls"),
     "syslog_relp": ("relp", "relp"),
+    "syslog_relp_tls": ("relp-tls", "relp-tls"),
 }
+TLS_ADDRESSES = ("syslog_tls", "syslog_relp_tls")  # served with the node's certificate
+RELP_ADDRESSES = ("syslog_relp", "syslog_relp_tls")
 
 
 def parse_address(setting: str, value: str) -> tuple[str, int]:
@@ -62,8 +65,9 @@ def check(settings: Settings) -> None:
             parse_address(setting, getattr(settings, setting))
     parse_account_names(settings.syslog_account)
     parse_rules(settings.syslog_tls_client_accounts)
-    if settings.syslog_tls and not (settings.tls_cert and settings.tls_key):
-        raise ConfigError("syslog_tls needs the node's certificate: set tls_cert and tls_key (the same files serve HTTPS)")
+    for setting in TLS_ADDRESSES:
+        if getattr(settings, setting) and not (settings.tls_cert and settings.tls_key):
+            raise ConfigError(f"{setting} needs the node's certificate: set tls_cert and tls_key (the same files serve HTTPS)")
     if settings.syslog_tls_client_accounts and not settings.syslog_tls_client_ca:
         raise ConfigError(
             "syslog_tls_client_accounts needs syslog_tls_client_ca: a client certificate names an account only "
@@ -121,14 +125,14 @@ class SyslogListeners:
         metrics.gauge("timberyard_udp_receive_buffer_errors", receive_buffer_errors)
 
     async def _start_stream(self, sink: Sink, setting: str, options: ListenerOptions, account_ids: dict[str, str]) -> None:
-        if setting == "syslog_tls":
+        if setting in TLS_ADDRESSES:
             settings = self.settings
             options = dataclasses.replace(
                 options,
                 tls=server_context(settings.tls_cert, settings.tls_key, settings.syslog_tls_client_ca),
                 certificates=ClientCertificates.parse(settings.syslog_tls_client_accounts, account_ids),
             )
-        listener = StreamListener(sink, options, RelpConnection if setting == "syslog_relp" else SyslogConnection)
+        listener = StreamListener(sink, options, RelpConnection if setting in RELP_ADDRESSES else SyslogConnection)
         await listener.start()
         self.streams.append(listener)
 

@@ -1,6 +1,6 @@
 """What the syslog listeners and drains count, as /metrics shows it.
 
-Counters are labelled by `ingester` (syslog-udp, syslog-tcp, syslog-tls, relp, heroku,
+Counters are labelled by `ingester` (syslog-udp, syslog-tcp, syslog-tls, relp, relp-tls, heroku,
 cloudfoundry) and exist at 0 from the start for every source that is on, so an alert on a rate
 has a series to watch before the first problem. UDP's own losses are also read from the kernel
 (udp.py): what we drop ourselves is `timberyard_syslog_dropped_total`.

@@ -1,7 +1,8 @@
-"""Syslog over TLS (RFC 5425): the node's certificate, and client certificates as accounts.
+"""Syslog over TLS (RFC 5425) and RELP over TLS: the node's certificate, and client certificates
+as accounts.
 
-The TLS listener presents the node's own certificate (`tls_cert`, `tls_key`, the same files as
-HTTPS) with TLS 1.2 or newer. With `syslog_tls_client_ca` set, it asks every client for a
+The TLS listeners present the node's own certificate (`tls_cert`, `tls_key`, the same files as
+HTTPS) with TLS 1.2 or newer. With `syslog_tls_client_ca` set, they ask every client for a
 certificate and accepts only those that CA signed (a client may still send none, and then
 uses a key or the default account). `syslog_tls_client_accounts` maps certificates to accounts,
 first match wins:
