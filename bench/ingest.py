@@ -47,10 +47,10 @@ import corpus  # bench/ is this script's directory, hence on sys.path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-GIB = 1 << 30
+MIB = 1 << 20
 TARGET_E2E_LINES_PER_S = 70_000
 TARGET_E2E_OVER_RAW = 0.60
-TARGET_PEAK_RSS = 1 * GIB
+TARGET_PEAK_RSS = 900 * MIB  # issue 10: "bring the peak to ≤ 900 MiB without losing ingest throughput"
 TARGET_STORE_OVER_GZIP = 1.5
 MAX_FAILURES = 10  # stop pushing after this many failed requests: the run has failed anyway
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -597,7 +597,7 @@ def evaluate(report: dict) -> list[tuple[str, str, str, str]]:
 
     hwm, sampled = server.get("vm_hwm_bytes"), server.get("rss_max_sampled_bytes")
     peak = max([v for v in (hwm, sampled) if v], default=None)
-    rows.append(("peak server RSS (VmHWM / sampled)", f"{_mib(hwm)} / {_mib(sampled)}", "≤ 1 GiB",
+    rows.append(("peak server RSS (VmHWM / sampled)", f"{_mib(hwm)} / {_mib(sampled)}", "≤ 900 MiB",
                  verdict("peak_rss_bytes", peak, lambda v: v <= TARGET_PEAK_RSS)))
 
     table = logs_table(store.get("after_optimize") or store.get("before_optimize") or [])
