@@ -202,3 +202,31 @@ def test_cli_tail_over_https_with_cacert(tls_server: Server) -> None:
         tail.send_signal(signal.SIGINT)
         tail.communicate(timeout=30)
     assert tail.returncode == 0
+
+
+@pytest.mark.parametrize("trust", ["--cacert", "--insecure"])
+def test_ingest_follow_trusts_a_private_certificate_too(tls_server: Server, tmp_path: Path, trust: str) -> None:
+    assert tls_server.tls_ca is not None
+    marker = f"followtls{uuid.uuid4().hex[:12]}"
+    path = tmp_path / "app.log"
+    path.write_text(f"{marker} sent over TLS\n")
+    args = [trust, str(tls_server.tls_ca)] if trust == "--cacert" else [trust]
+    follower = subprocess.Popen(
+        [*TIMBERYARD, "ingest", "--follow", str(path), "--server", tls_server.url, "--key", tls_server.ingestion_key, *args],
+        stderr=subprocess.PIPE,
+    )
+    found: list[dict[str, object]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not found and time.monotonic() < deadline and follower.poll() is None:
+            answer = httpx.get(
+                tls_server.url + "/api/v1/search", params={"q": marker, "from": "0", "to": "9999999999999"},
+                auth=(tls_server.service_key, ""), verify=tls_server.verify, timeout=10,
+            )
+            assert answer.status_code == 200, answer.text
+            found = answer.json()["lines"]
+            time.sleep(0.2)
+    finally:
+        follower.terminate()
+        _, stderr = follower.communicate(timeout=20)
+    assert [line["line"] for line in found] == [f"{marker} sent over TLS"], stderr.decode()

@@ -71,6 +71,7 @@ class AgentConfig:
     gzip_level: int = 2
     timeout: float = 30.0
     ca_file: str = ""
+    insecure: bool = False  # no check of the node's certificate: a test set-up's self-signed one
     metrics: str = ""
     poll_interval: float = 0.25
     scan_interval: float = 1.0
@@ -97,7 +98,7 @@ LISTS = {f.name for f in dataclasses.fields(AgentConfig) if str(f.type).startswi
 SIZES = {"spool_max_bytes", "max_line_bytes", "batch_max_bytes"}
 DURATIONS = {"multiline_timeout", "partial_line_timeout", "flush_interval", "timeout", "poll_interval", "scan_interval", "rotate_wait"}
 INTS = {"batch_max_lines", "gzip_level", "max_open_files", "max_in_flight"}
-BOOLS = {"kubernetes", "journald"}
+BOOLS = {"kubernetes", "journald", "insecure"}
 
 
 def load(path: Path | None = None, *, env: dict[str, str] | None = None, logdna_conf: Path = legacy.LOGDNA_CONF, **flags: Any) -> AgentConfig:
@@ -257,6 +258,8 @@ def _checked(config: AgentConfig) -> AgentConfig:
         raise ConfigError(f"metrics must be HOST:PORT such as 127.0.0.1:9898, got {config.metrics!r}")
     if config.ca_file and not Path(config.ca_file).is_file():
         raise ConfigError(f"ca_file {config.ca_file} does not exist")
+    if config.ca_file and config.insecure:
+        raise ConfigError("ca_file and insecure contradict each other: give the CA file, or skip the check")
     for name in ("include_lines", "exclude_lines", "redact", "exclude_regex"):
         for pattern in getattr(config, name):
             _regex(name, pattern)

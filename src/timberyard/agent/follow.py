@@ -21,10 +21,13 @@ from timberyard.agent.config import FileInput, build
 from timberyard.agent.runner import Agent
 
 
-def follow_files(server: str, key: str, paths: list[Path], *, hostname: str, app: str | None, tags: str | None) -> None:
+def follow_files(
+    server: str, key: str, paths: list[Path], *, hostname: str, app: str | None, tags: str | None, ca_file: str = "", insecure: bool = False,
+) -> None:
     with tempfile.TemporaryDirectory(prefix="timberyard-follow-") as state_dir:
         config = build({
             "server": server, "key": key, "hostname": hostname, "tags": tags or "", "state_dir": state_dir,
+            "ca_file": ca_file, "insecure": insecure,
             "spool_max_bytes": 0, "lookback": "start", "flush_interval": 0.2, "poll_interval": 0.1, "exclude": [],
         }, origin="timberyard ingest --follow")
         config.files = [FileInput(path=[str(path)], app=app or "") for path in paths]

@@ -57,7 +57,7 @@ class Agent:
         metrics_server = self.metrics.serve(config.metrics) if config.metrics else None
         outbox = Outbox(self._commit, self.metrics, config.resolved_spool_dir, config.spool_max_bytes)
         senders = [
-            Sender(config, outbox, Transport(config.url, config.key, ca_file=config.ca_file, timeout=config.timeout,
+            Sender(config, outbox, Transport(config.url, config.key, ca_file=config.ca_file, insecure=config.insecure, timeout=config.timeout,
                                              user_agent=f"timberyard-agent/{__version__}"), self.metrics)
             for _ in range(config.max_in_flight)
         ]

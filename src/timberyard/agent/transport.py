@@ -28,7 +28,9 @@ class Response(NamedTuple):
 
 
 class Transport:
-    def __init__(self, url: str, key: str, *, ca_file: str = "", timeout: float = 30.0, user_agent: str = "timberyard-agent") -> None:
+    def __init__(
+        self, url: str, key: str, *, ca_file: str = "", insecure: bool = False, timeout: float = 30.0, user_agent: str = "timberyard-agent",
+    ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
@@ -39,6 +41,9 @@ class Transport:
         self.path = parts.path or "/"
         self.timeout = timeout
         self.context = ssl.create_default_context(cafile=ca_file or None) if self.https else None
+        if self.context is not None and insecure:
+            self.context.check_hostname = False
+            self.context.verify_mode = ssl.CERT_NONE
         self.headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(), "User-Agent": user_agent}
         self._connection: http.client.HTTPConnection | None = None
         self._target_prefix = ""

@@ -21,7 +21,7 @@ import orjson
 from timberyard import __version__
 from timberyard.cli.remote import client as _client
 from timberyard.cli.remote import ingestion_key_option, read_key_option, server_option, service_key_option
-from timberyard.cli.remote import verify as remote_verify
+from timberyard.cli.remote import trust as remote_trust
 from timberyard.cli.render import print_table, terminal_safe
 from timberyard.core.errors import TimberyardError
 
@@ -327,12 +327,11 @@ def ingest(
             raise click.UsageError("--follow needs FILES; standard input is sent as it comes without it")
         if level or import_times:
             raise click.UsageError("--level and --import do not apply to --follow (the node detects levels; lines get the time they are read)")
-        if remote_verify() is not True:
-            raise click.UsageError("--cacert and --insecure do not apply to --follow yet; `timberyard agent` takes a CA file (docs/agent.md)")
         from timberyard.agent.follow import follow_files
 
+        cacert, insecure = remote_trust()
         click.echo(f"following {len(files)} file(s) to {server}; Ctrl-C stops", err=True)
-        follow_files(server, key, list(files), hostname=hostname, app=app, tags=tags)
+        follow_files(server, key, list(files), hostname=hostname, app=app, tags=tags, ca_file=cacert, insecure=insecure)
         return
     sources = list(files) or [Path("-")]
     if import_times is None:

@@ -40,12 +40,18 @@ def server_option(command: F) -> F:
     )(command)
 
 
-def verify() -> ssl.SSLContext | bool:
-    """How the current command checks the server's certificate."""
+def trust() -> tuple[str, bool]:
+    """The current command's `--cacert` file ("" for the system's CAs) and `--insecure`."""
     meta = click.get_current_context().meta
-    cacert, insecure = meta.get("timberyard.cacert"), meta.get("timberyard.insecure")
+    cacert, insecure = str(meta.get("timberyard.cacert") or ""), bool(meta.get("timberyard.insecure"))
     if cacert and insecure:
         raise click.UsageError("--cacert and --insecure contradict each other; give one")
+    return cacert, insecure
+
+
+def verify() -> ssl.SSLContext | bool:
+    """How the current command checks the server's certificate."""
+    cacert, insecure = trust()
     if insecure:
         return False
     if cacert:

@@ -38,6 +38,8 @@ def test_a_logdna_conf_and_host_variable_are_enough(tmp_path: Path) -> None:
     ({"redact": "(unclosed"}, "redact: '(unclosed' is not a valid regular expression"),
     ({"spool_max_bytes": "lots"}, "setting 'spool_max_bytes': expected a size such as"),
     ({"metrics": "9898"}, "metrics must be HOST:PORT"),
+    ({"ca_file": __file__, "insecure": "true"}, "ca_file and insecure contradict each other"),
+    ({"insecure": "perhaps"}, "setting 'insecure': expected true or false"),
 ])
 def test_bad_settings_are_named_with_what_would_be_right(settings: dict[str, str], message: str) -> None:
     env = {f"TIMBERYARD_AGENT_{name.upper()}": value for name, value in settings.items()}
