@@ -319,17 +319,24 @@ def test_a_certificate_from_another_ca_is_refused_at_the_handshake(node: SyslogN
     assert node.search(f"app:{app}") == [] and node.search(f"app:{app}", account="certs") == []
 
 
+RELP_OFFER = b"relp_version=0\nrelp_software=test\ncommands=syslog"
+
+
+def relp_session(client: socket.socket, message: bytes) -> bytes:
+    """Open a RELP session, send one `syslog` frame, close, and return every answer."""
+    client.sendall(b"1 open %d %s\n2 syslog %d %s\n3 close 0\n" % (len(RELP_OFFER), RELP_OFFER, len(message), message))
+    answers = b""
+    while not answers.endswith(b"3 rsp 0\n"):
+        chunk = client.recv(4096)
+        assert chunk, answers
+        answers += chunk
+    return answers
+
+
 def test_relp_without_a_key_or_a_default_account_is_answered_and_refused(node: SyslogNode) -> None:
     refused = node.metric("timberyard_syslog_refused_total", ingester="relp", reason="no_account")
     with socket.create_connection(("127.0.0.1", node.ports["relp"])) as client:
-        offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
-        message = b"<14>1 2025-06-14T11:59:59Z relp-host app - - - nobody's"
-        client.sendall(b"1 open %d %s\n2 syslog %d %s\n3 close 0\n" % (len(offer), offer, len(message), message))
-        answers = b""
-        while not answers.endswith(b"3 rsp 0\n"):
-            chunk = client.recv(4096)
-            assert chunk, answers
-            answers += chunk
+        answers = relp_session(client, b"<14>1 2025-06-14T11:59:59Z relp-host app - - - nobody's")
     assert b"\n2 rsp 6 200 OK\n" in answers
     assert node.metric("timberyard_syslog_refused_total", ingester="relp", reason="no_account") == refused + 1
 
@@ -339,15 +346,9 @@ def test_relp_over_tls_acknowledges_and_maps_the_client_certificate(node: Syslog
     cert, key = node.pki.client("fw01.example.org")
     context = ssl.create_default_context(cafile=str(node.pki.ca))
     context.load_cert_chain(cert, key)
-    offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
     message = f"<14>1 2025-06-14T11:59:59Z relp-host {app} - - - over RELP and TLS".encode()
     with socket.create_connection(("127.0.0.1", node.ports["relp_tls"])) as raw, context.wrap_socket(raw, server_hostname="127.0.0.1") as client:
-        client.sendall(b"1 open %d %s\n2 syslog %d %s\n3 close 0\n" % (len(offer), offer, len(message), message))
-        answers = b""
-        while not answers.endswith(b"3 rsp 0\n"):
-            chunk = client.recv(4096)
-            assert chunk, answers
-            answers += chunk
+        answers = relp_session(client, message)
     assert b"\n2 rsp 6 200 OK\n" in answers
     [line] = node.wait_lines(f"app:{app}", 1, account="certs")  # the certificate's account
     assert (line["line"], line["ingester"]) == ("over RELP and TLS", "relp-tls")
@@ -355,8 +356,7 @@ def test_relp_over_tls_acknowledges_and_maps_the_client_certificate(node: Syslog
 
 def test_relp_over_tls_refuses_a_plain_session(node: SyslogNode) -> None:
     with socket.create_connection(("127.0.0.1", node.ports["relp_tls"])) as client:
-        offer = b"relp_version=0\nrelp_software=test\ncommands=syslog"
-        client.sendall(b"1 open %d %s\n" % (len(offer), offer))
+        client.sendall(b"1 open %d %s\n" % (len(RELP_OFFER), RELP_OFFER))
         client.settimeout(15)
         try:
             answer = client.recv(4096)
