@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from timberyard.store.chdb import ChdbStore
+
 # The suite draws the same examples on every run, so it fails for a change, never for an
 # unlucky draw on an unrelated commit. `HYPOTHESIS_PROFILE=explore scripts/test ...` draws new
 # ones (and three times as many); pin what it finds with @example so the suite keeps it.
 settings.register_profile("suite", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
-
-from timberyard.store.chdb import ChdbStore
 
 
 @pytest.fixture(scope="session")

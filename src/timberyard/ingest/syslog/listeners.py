@@ -1,11 +1,11 @@
 """The syslog listeners a node runs, built from its settings and started and stopped with it.
 
 Each is off unless its address is set: `syslog_udp`, `syslog_tcp`, `syslog_tls`, `syslog_relp`,
-`syslog_relp_tls` (`--syslog-udp HOST:PORT` and so on). They bind when the node starts serving, before it has
-replayed its write-ahead log: stream senders are simply not read until the node takes lines,
-and UDP datagrams wait in the listener's queue. On shutdown they stop taking connections and
-datagrams, store what they have read, and close (RELP telling its clients `serverclose`),
-before the node drains its log into the store.
+`syslog_relp_tls` (`--syslog-udp HOST:PORT` and so on). They bind when the node starts serving,
+before it has replayed its write-ahead log: stream senders are simply not read until the node
+takes lines, and UDP datagrams wait in the listener's queue. On shutdown they stop taking
+connections and datagrams, store what they have read, and close (RELP telling its clients
+`serverclose`), before the node drains its log into the store.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ as accounts.
 
 The TLS listeners present the node's own certificate (`tls_cert`, `tls_key`, the same files as
 HTTPS) with TLS 1.2 or newer. With `syslog_tls_client_ca` set, they ask every client for a
-certificate and accepts only those that CA signed (a client may still send none, and then
+certificate and accept only those that CA signed (a client may still send none, and then
 uses a key or the default account). `syslog_tls_client_accounts` maps certificates to accounts,
 first match wins:
 
