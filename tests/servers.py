@@ -144,3 +144,17 @@ def start_server(data_dir: Path, **env: str) -> Server:
     server.init()
     server.start()
     return server
+
+
+def role_keys(server: Server, label: str) -> dict[str, str]:
+    """Service keys of each role of the server's first account ("admin" is its own key), and
+    "other": the admin key of a new account, for tests of the API's roles and tenancy."""
+    made = {"admin": server.service_key}
+    for role in ("readonly", "member"):
+        response = httpx.post(server.url + "/api/v1/keys", json={"type": "service", "role": role, "name": f"{label}-{role}"},
+                              auth=(server.service_key, ""), timeout=30)
+        assert response.status_code == 201, response.text
+        made[role] = response.json()["key"]
+    other = json.loads(run_cli("accounts", "create", f"{label}-other-{os.urandom(3).hex()}", "--data-dir", str(server.data_dir), "--json").stdout)
+    made["other"] = other["service_key"]
+    return made

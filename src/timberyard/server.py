@@ -28,7 +28,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from timberyard.auth.access import AccessControl
-from timberyard.auth.audit import AuditTrail
+from timberyard.auth.audit import AuditEvent, AuditTrail
 from timberyard.auth.keys import KeyRing
 from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE
 from timberyard.auth.logins import LoginGuard, load_or_create_key
@@ -39,12 +39,17 @@ from timberyard.auth.signing import load_or_create_signing_key
 from timberyard.config.settings import Settings
 from timberyard.core.errors import ConfigError
 from timberyard.core.metrics import Metrics
+from timberyard.alerts.engine import AlertEngine
+from timberyard.alerts.delivery import Delivery
+from timberyard.alerts.outbound import OutboundPolicy
 from timberyard.ingest.feed import DurableFeed
 from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.pipeline import Pipeline
 from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
+from timberyard.meta.alert_channels import KEY_FILE as CHANNEL_KEY_FILE
+from timberyard.meta.alert_channels import ChannelInfo, Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
 from timberyard.store.batcher import Batcher
@@ -115,6 +120,16 @@ class Node:
         self.pipeline = Pipeline(settings, self.wal, self.metrics, self.meta, self.field_types, self.rules)
         self.feed.subscribe(self.batcher.enqueue, replays=True)
         self.feed.subscribe(self.tail.publish)
+        self.channel_sealer = Sealer(load_or_create_key(settings.data_dir / CHANNEL_KEY_FILE))
+        self.delivery = Delivery(self.meta, self.channel_sealer, OutboundPolicy.parse(settings.alerts_outbound_allow),
+                                 self.metrics, on_failing=self._channel_failing)
+        self.delivery.start()
+        self.alert_engine = AlertEngine(
+            self.meta, self.delivery.submit, public_url=node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
+        )
+        self.feed.subscribe(self.alert_engine.enqueue, replays=True)
+        self.metrics.gauge("timberyard_alert_lines_not_evaluated", lambda: self.alert_engine.dropped_lines)
+        self.alert_engine.start()
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
@@ -123,6 +138,12 @@ class Node:
         # /metrics: a store query waits for the store lock, which an insert holds for a second.
         self.merges_running = 0
         self.metrics.gauge("timberyard_store_merges_running", lambda: self.merges_running)
+
+    def _channel_failing(self, channel: ChannelInfo, reason: str) -> None:
+        self.audit.record(AuditEvent(
+            account_id=channel.account_id, action="alert.channel_failing", outcome="failure", actor_name="alert delivery",
+            target=f"channel {channel.id}", details={"name": channel.name, "kind": channel.kind, "reason": reason},
+        ))
 
     @property
     def ready(self) -> bool:
@@ -167,6 +188,8 @@ class Node:
         self.pipeline.close()
         self.wal.close()
         self.batcher.stop()
+        self.alert_engine.stop()
+        self.delivery.stop()
         self.keyring.flush_usage()
         self.field_types.flush()
         self.rules.flush()

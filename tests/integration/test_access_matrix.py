@@ -84,6 +84,11 @@ def callers(server: Server) -> dict[str, Any]:
     assert view.status_code == 201, view.text
     rule = httpx.post(server.url + "/api/v1/rules", json={"kind": "exclude", "name": "matrix-rule", "query": "app:matrix"}, timeout=10, **admin)
     assert rule.status_code == 201, rule.text
+    channel = httpx.post(server.url + "/api/v1/channels", json={"name": "matrix-channel", "kind": "webhook", "config": {"url": "http://93.184.215.14/hook"}},
+                         timeout=10, **admin)  # a public address: saved without a lookup, never sent to (nobody tests it)
+    assert channel.status_code == 201, channel.text
+    alert = httpx.post(server.url + "/api/v1/alerts", json={"name": "matrix-alert", "kind": "presence", "query": "app:matrix"}, timeout=10, **admin)
+    assert alert.status_code == 201, alert.text
     real = {
         "key_id": next(k["id"] for k in keys if k["type"] == "ingestion"),
         "user_id": user.json()["id"],
@@ -92,6 +97,8 @@ def callers(server: Server) -> dict[str, Any]:
         "grant_id": grant.json()["id"],
         "view_id": view.json()["id"],
         "rule_id": rule.json()["id"],
+        "channel_id": str(channel.json()["id"]),
+        "alert_id": str(alert.json()["id"]),
         "path": MISSING,  # the UI's static files are public and in no account: only a missing one is a 404 to all
     }
     return {

@@ -156,3 +156,41 @@ def test_break_glass_lifts_the_scope_until_revoked(server: Server, scoped: dict[
     audit = httpx.get(server.url + "/api/v1/audit", params={"q": "action:security.break_glass"}, auth=(server.service_key, ""), timeout=10)
     assert audit.status_code == 200, audit.text
     assert len(audit.json()["entries"]) >= 2
+
+
+def test_an_alert_keeps_to_its_authors_scope(server: Server, scoped: dict[str, Any]) -> None:
+    """A member of the alpha-only group saves an alert: it counts and samples alpha's lines
+    only (in its dry run and as it fires), and a reader of another scope gets its firings
+    without their sample lines."""
+    admin = {"auth": (server.service_key, "")}
+    email = f"alerting-{uuid.uuid4().hex[:6]}@example.com"
+    response = httpx.post(server.url + "/api/v1/users", json={"email": email, "role": "member", "password": PASSWORD}, timeout=30, **admin)
+    assert response.status_code == 201, response.text
+    response = httpx.post(server.url + "/api/v1/groups/alpha-only/members", json={"email": email}, timeout=10, **admin)
+    assert response.status_code in (200, 201), response.text
+    member = sign_in(server, email)
+
+    created = httpx.post(server.url + "/api/v1/alerts", json={"name": f"scoped {email}", "kind": "presence", "query": f"host:{HOST}",
+                         "threshold": 1, "interval": "24h", "timing": ["immediate"]}, timeout=30, **member)
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/alerts/{created.json()['id']}"
+    on_host = httpx.get(server.url + "/api/v1/search", params={"from": 0, "q": f"host:{HOST}", "limit": 1000}, timeout=30, **admin).json()["lines"]
+    alpha = sum(line["app"] == "alpha" for line in on_host)
+    assert 0 < alpha < len(on_host)
+    tried = httpx.post(server.url + path + "/test", json={}, timeout=30, **member)
+    assert tried.status_code == 200, tried.text
+    assert tried.json()["matches"] == alpha
+    by_owner = httpx.post(server.url + path + "/test", json={}, timeout=30, **admin)
+    assert by_owner.json()["matches"] == alpha  # the alert's scope holds whoever tries it
+
+    time.sleep(1)  # the engine reloads its alerts on change
+    lines = [{"line": "scope-test alert line of beta", "app": "beta"}, {"line": "scope-test alert line of alpha", "app": "alpha"}]
+    assert server.ingest(lines, params={"hostname": HOST}).status_code == 200
+    deadline = time.monotonic() + 15
+    while not (firings := get(server, path + "/history", member).json()["firings"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [[line["_app"] for line in firing["lines"]] for firing in firings] == [["alpha"]]
+    free = get(server, path + "/history", scoped["free"]["session"]).json()["firings"]
+    assert [line["_line"] for line in free[0]["lines"]] == ["scope-test alert line of alpha"]
+    other = get(server, path + "/history", scoped["nothing"]["session"]).json()["firings"]
+    assert other[0]["lines"] == [] and other[0]["matches"] == 1 and "scope" in other[0]["lines_withheld"]

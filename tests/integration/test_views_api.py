@@ -3,13 +3,12 @@ category, roles, another account's views, and the audit trail's view.open entrie
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from servers import Server, run_cli
+from servers import Server, role_keys
 
 
 def call(server: Server, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
@@ -20,15 +19,7 @@ def call(server: Server, method: str, path: str, key: str | None = None, **kwarg
 
 @pytest.fixture(scope="module")
 def keys(server: Server) -> dict[str, str]:
-    """Service keys of each role of the first account, and an admin key of another account."""
-    made = {"admin": server.service_key}
-    for role in ("readonly", "member"):
-        response = call(server, "POST", "/api/v1/keys", server.service_key, json={"type": "service", "role": role, "name": f"views-{role}"})
-        assert response.status_code == 201, response.text
-        made[role] = response.json()["key"]
-    other = json.loads(run_cli("accounts", "create", f"views-other-{uuid.uuid4().hex[:6]}", "--data-dir", str(server.data_dir), "--json").stdout)
-    made["other"] = other["service_key"]
-    return made
+    return role_keys(server, "views")
 
 
 def unique(prefix: str) -> str:

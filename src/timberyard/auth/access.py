@@ -44,8 +44,13 @@ class AccessControl:
 
     def scope_of_user(self, user_id: str) -> Node | None:
         """What the user may read: None for everything, else a query lines must match."""
+        scopes = self.scope_queries_of_user(user_id)
+        return None if scopes is None else union_of_scopes(scopes)
+
+    def scope_queries_of_user(self, user_id: str) -> list[str] | None:
+        """The group scope queries that limit the user (any of them lets a line through), for
+        what keeps a user's scope after the request, such as an alert; None: no limit."""
         with self._db.reading() as session:
             if grants.has_active_grant(session, user_id, datetime.now(UTC)):
                 return None
-            scopes = groups.scopes_for_user(session, user_id)
-        return None if scopes is None else union_of_scopes(scopes)
+            return groups.scopes_for_user(session, user_id)

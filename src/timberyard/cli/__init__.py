@@ -521,7 +521,9 @@ def _batches(handle: IO[bytes], batch_lines: int, max_bytes: int = 4 * 1024 * 10
         yield batch, size
 
 
+from timberyard.cli import alerts as _alerts  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import channels as _channels  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import rules as _rules  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import users as _users  # noqa: E402,F401  (registers the command group)

@@ -62,6 +62,7 @@ class Settings:
     syslog_udp_buffer_bytes: int = 32 * 1024 * 1024
     syslog_tls_client_ca: str = ""
     syslog_tls_client_accounts: str = ""
+    alerts_outbound_allow: str = ""
     log_level: str = "info"
     log_format: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

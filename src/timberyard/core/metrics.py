@@ -26,11 +26,15 @@ HELP = {
     "timberyard_http_connections": "Open HTTP connections.",
     "timberyard_http_connections_refused_total": "HTTP connections closed at once because http_max_connections were open.",
     "timberyard_http_timeouts_total": "HTTP connections closed because the client was too slow, by phase (headers, body).",
+    "timberyard_alert_delivery_failures_total": "Failed alert delivery attempts, by channel_kind.",
+    "timberyard_alert_channels_failing": "Alert channels reported failing (given up 3 times in a row, or failing for an hour).",
+    "timberyard_alert_lines_not_evaluated": "Durable lines the alert evaluator skipped because it was 10,000 batches behind.",
 }
 # Read at render time from the component that owns the value (Node.open registers them).
 GAUGES = frozenset({
     "timberyard_wal_pending_bytes", "timberyard_wal_fsyncs_total", "timberyard_batcher_queued_lines",
     "timberyard_tail_subscribers", "timberyard_store_merges_running", "timberyard_http_connections",
+    "timberyard_alert_channels_failing", "timberyard_alert_lines_not_evaluated",
 })  # fmt: skip
 # Figures of one account, labelled `account`: an account's key sees its own, and only these.
 ACCOUNT_HELP = {

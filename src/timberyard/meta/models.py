@@ -1,5 +1,5 @@
 """Tables of the metadata database: accounts, users, keys, sessions, groups, the audit trail,
-saved views, field types and ingest rules.
+saved views, field types, ingest rules and alerts.
 
 Declared once here; `migrations/versions` creates the same schema by hand, and a unit test
 checks the two agree, so the models never drift from what a deployed database holds.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, false, Dialect, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, false, Dialect, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -275,3 +275,118 @@ class RuleCount(Base):
     rule_id: Mapped[str] = mapped_column(ForeignKey("ingest_rules.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
     lines: Mapped[int] = mapped_column(default=0)
+
+
+class Alert(Base):
+    """A condition on an account's new lines (presence, absence, index rate), evaluated on the
+    durable feed. With `view_id` its query and filters are the saved view's, read at each load;
+    without, it carries its own. `definition` is the rest of it as a JSON object (alerts/definition.py)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_alerts_account_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    view_id: Mapped[str | None] = mapped_column(String(32))  # no foreign key: a deleted view leaves the alert, reported
+    definition: Mapped[str] = mapped_column(Text)
+    # The access scope of whoever last saved it (JSON list of group scope queries; NULL: the
+    # whole account), so an alert never counts or samples lines its author may not read.
+    scope: Mapped[str | None] = mapped_column(Text)
+    muted: Mapped[bool] = mapped_column(default=False)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertState(Base):
+    """Where an alert's evaluation stands, so a restart mid-window neither loses nor repeats the
+    window's notification: the open window's counts up to WAL record `seq`, and the last window
+    evaluated and fired."""
+
+    __tablename__ = "alert_state"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    matches: Mapped[int] = mapped_column(default=0)
+    late_lines: Mapped[int] = mapped_column(default=0)
+    samples: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of export-shaped lines
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_evaluated_window: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_fired_window: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    firing: Mapped[bool] = mapped_column(default=False)  # the condition held at the last evaluation
+    last_line_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the view's latest matching line
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertFiring(Base):
+    """One decision to notify (or to stay quiet: `state` "suppressed" with `suppressed_by`),
+    recorded before delivery; unique per alert and window so it is never made twice."""
+
+    __tablename__ = "alert_firings"
+    __table_args__ = (UniqueConstraint("alert_id", "window_start", name="uq_alert_firings_alert_id_window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))  # firing, resolved, suppressed
+    suppressed_by: Mapped[str | None] = mapped_column(String(16))  # muted, snoozed, schedule, cooldown
+    matches: Mapped[int] = mapped_column()
+    threshold: Mapped[int] = mapped_column()
+    late_lines: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(Text)
+    lines: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of up to 10 export-shaped lines
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertBaseline(Base):
+    """An account's line count per UTC hour, the history index-rate z-scores compare against."""
+
+    __tablename__ = "alert_baselines"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    lines: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlertChannel(Base):
+    """Where an account's alerts are delivered (webhook, email, Slack, PagerDuty). `config` is
+    the whole channel configuration sealed under the node's channel key (meta/alert_channels.py),
+    since most kinds carry a secret: a token header, a password, a Slack URL, a routing key."""
+
+    __tablename__ = "alert_channels"
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_alert_channels_account_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    config: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertDelivery(Base):
+    """One attempt to deliver one firing to one channel, written before it is made and completed
+    after. A row with `next_attempt_at` is pending (due then, or in flight when `ok` is null), so
+    a restart resumes it; `notification` is what to send, kept while pending. `firing_id` has no
+    foreign key: deliveries outlive nothing, but they are also made for security events."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    firing_id: Mapped[int] = mapped_column(index=True)
+    channel_id: Mapped[int] = mapped_column(index=True)
+    attempt: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool | None] = mapped_column()
+    status: Mapped[int | None] = mapped_column()
+    error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    notification: Mapped[str | None] = mapped_column(Text)

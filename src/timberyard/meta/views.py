@@ -88,8 +88,8 @@ def create_view(
         account_id=account_id,
         name=_name(fields["name"]),
         category=_category(fields.get("category", "")),
-        query=_query(fields.get("query", "")),
-        filters=_encode(_filters(fields.get("filters", {}))),
+        query=query_from(fields.get("query", "")),
+        filters=_encode(filters_from(fields.get("filters", {}))),
         range=_range(fields.get("range", ""), now),
         created_by=created_by,
         created_at=now,
@@ -124,9 +124,9 @@ def update_view(
     if "category" in changes:
         row.category = _category(changes["category"])
     if "query" in changes:
-        row.query = _query(changes["query"])
+        row.query = query_from(changes["query"])
     if "filters" in changes:
-        row.filters = _encode(_filters(changes["filters"]))
+        row.filters = _encode(filters_from(changes["filters"]))
     if "range" in changes:
         row.range = _range(changes["range"], now)
     row.updated_at = now
@@ -170,7 +170,7 @@ def _category(value: object) -> str:
     return _text(value, "category", 0, MAX_CATEGORY_CHARS)
 
 
-def _query(value: object) -> str:
+def query_from(value: object) -> str:
     """The query as stored (trimmed); a QuerySyntaxError (400 with its position) if unreadable."""
     if not isinstance(value, str):
         raise BadRequest("query must be a string (a search; empty matches everything)", field="query")
@@ -180,7 +180,7 @@ def _query(value: object) -> str:
     return value
 
 
-def _filters(value: object) -> ViewFilters:
+def filters_from(value: object) -> ViewFilters:
     if not isinstance(value, dict):
         raise BadRequest('filters must be an object like {"apps": ["nginx"], "levels": ["ERROR"]}', field="filters")
     unknown = sorted(set(value) - set(FILTER_KEYS))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.store.schema import LOG_TABLE
 
 EXPORT_COLUMNS = (
@@ -53,6 +54,28 @@ def range_where(account: str, from_ms: int, to_ms: int, search: Compiled | None 
         params.update(search_params)
         where.append(fragment)
     return where, params
+
+
+def select_arrived(
+    account: str, from_ms: int, to_ms: int, search: Compiled | None, filters: Any
+) -> tuple[str, dict[str, Any]]:
+    """How many lines the node received in [from_ms, to_ms) (by line id, whose high bits are
+    the receive time) that match a search and the viewer's `filters` (apps, hosts, levels, tags)."""
+    params: dict[str, Any] = {
+        "account": account, "id_from": from_ms << ID_COUNTER_BITS, "id_to": to_ms << ID_COUNTER_BITS,
+    }
+    where = ["account = {account:String}", "id >= {id_from:UInt64}", "id < {id_to:UInt64}"]
+    if search is not None:
+        params.update(search[1])
+        where.append(search[0])
+    for column, values in (("host", filters.hosts), ("app", filters.apps), ("level", filters.levels)):
+        if values:
+            params[column + "s"] = list(values)
+            where.append(f"{column} IN {{{column}s:Array(String)}}")
+    if filters.tags:
+        params["tags"] = list(filters.tags)
+        where.append("hasAny(tags, {tags:Array(String)})")
+    return f"SELECT count() AS matches FROM {LOG_TABLE} WHERE {' AND '.join(where)}", params
 
 
 def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:

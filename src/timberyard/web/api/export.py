@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from timberyard.auth.principal import Principal
 from timberyard.parse.levels import normalise_level
+from timberyard.store.export import export_line
 from timberyard.store.queries import LineQuery, select_lines
 from timberyard.web.access import audit, guarded, principal_of
 from timberyard.web.api.params import (
@@ -31,7 +32,6 @@ from timberyard.web.api.params import (
 
 MAX_SIZE = 10_000
 PAGINATION_FIELDS = {"ts": (0, MAX_EPOCH), "id": (0, MAX_ID)}
-RESERVED = {"_ts", "_host", "_app", "_line", "level", "_file", "_tag", "_lid", "_ip", "_mac", "_env", "_label", "_annotation", "_meta"}
 
 
 @guarded("logs.read")
@@ -94,37 +94,6 @@ def _line_query(principal: Principal, params: Any, prefer: str | None = None) ->
 def _ndjson(rows: list[dict[str, Any]]) -> Iterator[bytes]:
     for row in rows:
         yield orjson.dumps(export_line(row)) + b"\n"
-
-
-def export_line(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row in LogDNA's export shape: reserved `_` fields, then the meta fields."""
-    meta = row["fields"]
-    line: dict[str, Any] = {}
-    if meta:
-        line.update((k, v) for k, v in meta.items() if k not in RESERVED)
-    line.update(
-        {
-            "_ts": row["ts_ms"],
-            "_host": row["host"],
-            "_app": row["app"],
-            "_line": row["line"],
-            "level": row["level"],
-            "_file": row["file"],
-            "_tag": row["tags"],
-            "_lid": str(row["id"]),
-            "_ip": row["ip"],
-            "_mac": row["mac"],
-        }
-    )
-    if row["env"]:
-        line["_env"] = row["env"]
-    if row["labels"]:
-        line["_label"] = row["labels"]
-    if row["annotations"]:
-        line["_annotation"] = row["annotations"]
-    if meta:
-        line["_meta"] = meta
-    return line
 
 
 routes = [Route("/v1/export", export, methods=["GET"]), Route("/v2/export", export_v2, methods=["GET"])]

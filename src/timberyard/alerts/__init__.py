@@ -1,0 +1,1 @@
+"""Alerts: conditions on the durable feed, and the channels that deliver their firings."""

@@ -1,0 +1,435 @@
+"""The alert evaluator: a consumer of the durable feed that counts, decides and records firings.
+
+The feed's callback (the WAL flusher thread) only queues batches; the engine's own thread takes
+them, splits each batch by account once, and evaluates each distinct selection (query and
+filters) of that account's alerts as one vectorised test, so a thousand alerts that select the
+same lines cost one evaluation. Counts go into tumbling windows by arrival (windows.py).
+Immediate presence fires inside the window as soon as the count reaches the threshold; every
+other decision is taken when the window closes, by a timer on the injected clock (`tick`).
+
+A firing is recorded in the metadata database, unique per (alert, window), BEFORE it is handed
+to delivery; a window that already has a firing is never notified again. Mute, snooze, the
+schedule and the cool-down record the firing as `suppressed` (with which) instead of dropping it.
+
+Restarts: every few seconds, and at every window close and at stop, each alert's open window
+(counts, late lines, samples) is saved with the WAL sequence number it covers. On start the
+engine loads that, subscribes with replays, and skips replayed records at or below the saved
+sequence; records after it that the store had not taken are replayed and counted. So a restart
+mid-window neither repeats the window's notification (the unique firing) nor loses it. After a
+kill -9, lines the store took in the last PERSIST_S seconds before the crash are not replayed
+and are missing from that window's count (documented in docs/alerts.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from timberyard.alerts.definition import AlertDefinition, parse_definition
+from timberyard.alerts.index_rate import HourlyCounts, rate_verdict
+from timberyard.alerts.notification import Notification
+from timberyard.alerts.samples import sample_lines
+from timberyard.alerts.selection import Selector, compile_selection
+from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_ms, split_by_window, window_start_ms
+from timberyard.core.errors import BadRequest
+from timberyard.core.records import DurableBatch
+from timberyard.meta import alerts as repo
+from timberyard.meta.database import MetaDB
+from timberyard.meta.models import utcnow
+from timberyard.meta.views import filters_from
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Notification, list[int]], None]
+QUEUE_BATCHES = 10_000
+TICK_S = 0.5
+PERSIST_S = 2.0
+RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
+GRACE_MS = 1500  # a window closes this long after its end, so lines still in the WAL's fsync count
+SILENCE_PAUSE = timedelta(hours=24)
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+@dataclass
+class LoadedAlert:
+    record: repo.AlertRecord
+    definition: AlertDefinition
+    view_missing: bool = False
+    window: Window | None = None
+    seq: int = 0  # replayed records up to this one are already counted
+    last_evaluated_ms: int | None = None
+    last_fired_window_ms: int | None = None
+    last_fired_at: datetime | None = None
+    firing: bool = False  # a firing was delivered and not yet resolved
+    last_line_at: datetime | None = None
+    dirty: bool = True
+
+
+@dataclass
+class _Group:
+    select: Selector
+    alerts: list[LoadedAlert] = field(default_factory=list)
+
+
+class AlertEngine:
+    def __init__(
+        self, meta: MetaDB, deliver: Deliver, *, now: Callable[[], datetime] = utcnow, public_url: str = ""
+    ) -> None:
+        self.meta = meta
+        self.deliver = deliver
+        self.now = now
+        self.public_url = public_url.rstrip("/")
+        self.alerts: dict[int, LoadedAlert] = {}
+        self.dropped_lines = 0
+        self._groups: dict[str, list[_Group]] = {}
+        self._rates: dict[str, list[LoadedAlert]] = {}
+        self._hourly = HourlyCounts()
+        self._seq = 0
+        self._last_persist = self._loaded_at = now()
+        self._queue: queue.Queue[list[DurableBatch] | None] = queue.Queue(QUEUE_BATCHES)
+        self._reload = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.load()
+        self._thread = threading.Thread(target=self._run, name="alert-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        self.persist()
+
+    def enqueue(self, batches: list[DurableBatch]) -> None:
+        """The durable feed's callback (WAL flusher thread): queue and return."""
+        try:
+            self._queue.put_nowait(batches)
+        except queue.Full:
+            self.dropped_lines += sum(batch.lines for batch in batches)
+            log.error("alert evaluation fell behind; lines were not evaluated", extra={"lines": self.dropped_lines})
+
+    def changed(self) -> None:
+        """Alerts or views changed: the engine thread reloads them before its next batch."""
+        self._reload.set()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batches = self._queue.get(timeout=TICK_S)
+            except queue.Empty:
+                batches = []
+            if batches is None:
+                return
+            try:
+                if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
+                    self._reload.clear()
+                    self.load()
+                self.process(batches)
+                self.tick()
+            except Exception:
+                log.exception("alert evaluation failed")
+
+    # -- definitions ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)read every alert, keeping the open windows of those whose selection and interval
+        did not change; the first load restores the saved state."""
+        self._loaded_at = self.now()
+        rows, states = self.meta.transact(_load, write=False)
+        loaded: dict[int, LoadedAlert] = {}
+        for record, view in rows:
+            try:
+                definition = parse_definition(record.definition)
+            except BadRequest as exc:  # saved by a release with other rules: reported, not guessed at
+                log.error("an alert's stored definition is not valid; it is not evaluated",
+                          extra={"alert": record.id, "error": exc.message})
+                continue
+            view_missing = False
+            if record.view_id:
+                view_missing = view is None
+                if view is not None:
+                    definition = definition.with_view(view.query, filters_from(view.filters))
+            alert = LoadedAlert(record, definition, view_missing)
+            previous = self.alerts.get(record.id)
+            if previous is not None:
+                if (_selection(previous), previous.definition.interval) == (_selection(alert), definition.interval):
+                    alert.window = previous.window
+                alert.seq, alert.last_evaluated_ms = previous.seq, previous.last_evaluated_ms
+                alert.last_fired_window_ms, alert.last_fired_at = previous.last_fired_window_ms, previous.last_fired_at
+                alert.firing, alert.last_line_at = previous.firing, previous.last_line_at
+            elif record.id in states:
+                _restore(alert, states[record.id])
+            loaded[record.id] = alert
+        self.alerts = loaded
+        self._regroup()
+
+    def _regroup(self) -> None:
+        groups: dict[str, dict[Any, _Group]] = {}
+        rates: dict[str, list[LoadedAlert]] = {}
+        for alert in self.alerts.values():
+            account = alert.record.account_id
+            if alert.definition.kind == "index_rate":
+                rates.setdefault(account, []).append(alert)
+            elif not alert.view_missing:
+                by_selection = groups.setdefault(account, {})
+                key = _selection(alert)
+                if key not in by_selection:
+                    by_selection[key] = _Group(compile_selection(*key))
+                by_selection[key].alerts.append(alert)
+        self._groups = {account: list(by.values()) for account, by in groups.items()}
+        self._rates = rates
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def process(self, batches: list[DurableBatch]) -> None:
+        for batch in batches:
+            self._process(batch)
+
+    def _process(self, batch: DurableBatch) -> None:
+        table = batch.table
+        if not table.num_rows:
+            return
+        self._seq = max(self._seq, batch.seq)
+        accounts = table.column("account")
+        self._hourly.add(table, accounts)
+        for account in pc.unique(accounts).to_pylist():
+            groups, rates = self._groups.get(account, ()), self._rates.get(account, ())
+            if not groups and not rates:
+                continue
+            rows = table.filter(pc.equal(accounts, account))
+            arrivals, events = arrivals_ms(rows), event_times_ms(rows)
+            for group in groups:
+                fresh = [alert for alert in group.alerts if batch.seq > alert.seq]
+                if not fresh:
+                    continue
+                matched = np.flatnonzero(group.select(rows))
+                if len(matched):
+                    self._count_all(fresh, rows, matched, arrivals[matched], events[matched])
+            everything = np.arange(rows.num_rows)
+            fresh_rates = [alert for alert in rates if batch.seq > alert.seq]
+            if fresh_rates:
+                self._count_all(fresh_rates, rows, everything, arrivals, events)
+
+    def _count_all(
+        self, alerts: list[LoadedAlert], rows: pa.Table, matched: np.ndarray, arrivals: np.ndarray, events: np.ndarray
+    ) -> None:
+        """Count lines for alerts that selected the same ones: windows are split once per
+        interval and sample lines made once per window, however many alerts share them."""
+        splits: dict[int, list[tuple[int, np.ndarray, int]]] = {}
+        samples: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        last_arrival = _at(int(arrivals.max()))
+        for alert in alerts:
+            interval = alert.definition.interval_s
+            if interval not in splits:
+                splits[interval] = split_by_window(arrivals, events, interval)
+            for start, positions, late in splits[interval]:
+                window = self._window_for(alert, start)
+                if start < window.start_ms:
+                    late = len(positions)  # its window was already decided: counted here, as late
+                wanted: list[dict[str, Any]] = []
+                if window.wants_samples() and alert.definition.kind != "index_rate":
+                    if (interval, start) not in samples:
+                        samples[(interval, start)] = sample_lines(rows, matched[positions[:SAMPLES]])
+                    wanted = samples[(interval, start)]
+                window.add(len(positions), late, wanted)
+                alert.dirty = True
+                definition = alert.definition
+                if definition.immediate and window.matches >= definition.threshold and alert.last_fired_window_ms != window.start_ms:
+                    self._fire(alert, window, "firing", _presence_reason(window, definition))
+            alert.last_line_at = max(alert.last_line_at or last_arrival, last_arrival)
+
+    def _window_for(self, alert: LoadedAlert, start_ms: int) -> Window:
+        """The alert's open window, closing it first when a line arrived in a later one."""
+        window = alert.window
+        if window is None or start_ms >= window.end_ms:
+            if window is not None:
+                self._close(alert, window)
+            window = alert.window = Window(start_ms, alert.definition.interval_s)
+        return window
+
+    # -- the clock -----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Close every window whose end (plus GRACE_MS) has passed, then save state if due."""
+        now = self.now()
+        now_ms = _ms(now)
+        for alert in list(self.alerts.values()):
+            if alert.view_missing:
+                continue
+            interval = alert.definition.interval_s
+            if alert.window is None:
+                alert.window = Window(window_start_ms(now_ms, interval), interval)
+                alert.dirty = True
+            while now_ms >= alert.window.end_ms + GRACE_MS:
+                closed = alert.window
+                self._close(alert, closed)
+                start = closed.end_ms
+                if start + interval * 1000 + GRACE_MS <= now_ms:
+                    # The node was down: windows it did not see are not guessed at.
+                    start = window_start_ms(now_ms - GRACE_MS, interval)
+                alert.window = Window(start, interval)
+        if (now - self._last_persist).total_seconds() >= PERSIST_S:
+            self.persist()
+
+    def persist(self) -> None:
+        dirty = [alert for alert in self.alerts.values() if alert.dirty]
+        self._last_persist = self.now()
+        hourly = self._hourly.take()
+        if not dirty and not hourly:
+            return
+        for alert in dirty:
+            alert.seq = max(alert.seq, self._seq)
+        states = [_state(alert) for alert in dirty]
+        self.meta.transact(_save, states, hourly, self._last_persist, write=True)
+        for alert in dirty:
+            alert.dirty = False
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def _close(self, alert: LoadedAlert, window: Window) -> None:
+        alert.last_evaluated_ms = window.start_ms
+        alert.dirty = True
+        definition = alert.definition
+        if definition.kind == "presence":
+            holds, reason = window.matches >= definition.threshold, _presence_reason(window, definition)
+        elif definition.kind == "absence":
+            if window.start_ms < _ms(alert.record.created_at):
+                return  # the alert saw only part of this window: too few lines proves nothing
+            holds, reason = window.matches < definition.threshold, _absence_reason(window, definition)
+            if holds:
+                silent_since = alert.last_line_at or alert.record.created_at
+                end = _at(window.end_ms)
+                if end - silent_since >= SILENCE_PAUSE:
+                    if end - timedelta(seconds=definition.interval_s) - silent_since >= SILENCE_PAUSE:
+                        return  # paused, and already said so
+                    reason += "; the view has had no lines for 24 hours, so this alert pauses until lines arrive again"
+        else:
+            history = self.meta.transact(repo.hourly_lines, alert.record.account_id, _same_hours(window), write=False)
+            holds, reason = rate_verdict(window.matches, definition, history)
+        if holds:
+            if alert.last_fired_window_ms != window.start_ms and definition.end_of_interval:
+                self._fire(alert, window, "firing", reason)
+        elif alert.firing:
+            self._fire(alert, window, "resolved", reason)
+
+    def _fire(self, alert: LoadedAlert, window: Window, state: str, reason: str) -> None:
+        now = self.now()
+        suppressed_by = self._suppression(alert, now, state)
+        record = self.meta.transact(
+            repo.record_firing, alert.record.id, alert.record.account_id, _at(window.start_ms), _at(window.end_ms),
+            "suppressed" if suppressed_by else state, window.matches, alert.definition.threshold, reason,
+            window.samples, window.late, suppressed_by, now, write=True,
+        )
+        alert.last_fired_window_ms = window.start_ms
+        alert.dirty = True
+        if record is None or suppressed_by:
+            return  # this window was already decided (before a restart), or we stay quiet on purpose
+        if state == "firing":
+            alert.last_fired_at, alert.firing = now, True
+        else:
+            alert.firing = False
+        self.deliver(self._notification(alert, record, state), list(alert.definition.channel_ids))
+
+    def _suppression(self, alert: LoadedAlert, now: datetime, state: str) -> str | None:
+        record, definition = alert.record, alert.definition
+        if record.muted:
+            return "muted"
+        if record.snoozed_until is not None and now < record.snoozed_until:
+            return "snoozed"
+        if state == "resolved":
+            return None
+        if definition.schedule is not None and not definition.schedule.allows(now):
+            return "schedule"
+        if alert.last_fired_at is not None and (now - alert.last_fired_at).total_seconds() < definition.cooldown_s:
+            return "cooldown"
+        return None
+
+    def _notification(self, alert: LoadedAlert, record: repo.FiringRecord, state: str) -> Notification:
+        definition = alert.definition
+        where = f"/?view={alert.record.view_id}" if alert.record.view_id else f"/alerts/{alert.record.id}"
+        return Notification(
+            firing_id=record.id, alert_id=alert.record.id, alert_name=alert.record.name, account=alert.record.account_id,
+            kind=definition.kind, state=state, query=definition.query, url=self.public_url + where,
+            matches=record.matches, threshold=record.threshold, window_start=record.window_start,
+            window_end=record.window_end, lines=tuple(record.lines), late_lines=record.late_lines, reason=record.reason,
+        )
+
+
+def _selection(alert: LoadedAlert) -> tuple[str, Any, tuple[str, ...] | None]:
+    """What picks an alert's lines: query, filters and its author's scope."""
+    scope = alert.record.scope
+    return (*alert.definition.selection, None if scope is None else tuple(scope))
+
+
+def _presence_reason(window: Window, definition: AlertDefinition) -> str:
+    return f"{window.matches} lines matched in {definition.interval} (threshold {definition.threshold}){_late(window)}"
+
+
+def _absence_reason(window: Window, definition: AlertDefinition) -> str:
+    return f"{window.matches} lines matched in {definition.interval}, fewer than {definition.threshold}{_late(window)}"
+
+
+def _late(window: Window) -> str:
+    return f"; {window.late} of them arrived late" if window.late else ""
+
+
+def _same_hours(window: Window) -> list[datetime]:
+    """The same UTC hour of the week in the eight weeks before the window."""
+    hour = _at(window.start_ms).replace(minute=0, second=0, microsecond=0)
+    return [hour - timedelta(weeks=k) for k in range(1, 9)]
+
+
+def _load(session: Any) -> tuple[list[tuple[repo.AlertRecord, repo.ViewSelection | None]], dict[int, repo.StateRecord]]:
+    return repo.all_alerts(session), repo.load_states(session)
+
+
+def _save(session: Any, states: list[repo.StateRecord], hourly: dict[tuple[str, datetime], int], now: datetime) -> None:
+    repo.save_states(session, states, now)
+    repo.add_hourly_lines(session, hourly)
+
+
+def _restore(alert: LoadedAlert, state: repo.StateRecord) -> None:
+    if state.window_start is not None:
+        window = Window(_ms(state.window_start), alert.definition.interval_s, state.matches, state.late_lines, state.samples)
+        alert.window = window
+    alert.seq = state.seq
+    alert.last_evaluated_ms = _ms(state.last_evaluated_window) if state.last_evaluated_window else None
+    alert.last_fired_window_ms = _ms(state.last_fired_window) if state.last_fired_window else None
+    alert.last_fired_at, alert.firing, alert.last_line_at = state.last_fired_at, state.firing, state.last_line_at
+    alert.dirty = False
+
+
+def _state(alert: LoadedAlert) -> repo.StateRecord:
+    window = alert.window
+    return repo.StateRecord(
+        alert_id=alert.record.id,
+        window_start=_at(window.start_ms) if window else None,
+        matches=window.matches if window else 0,
+        late_lines=window.late if window else 0,
+        samples=window.samples if window else [],
+        seq=alert.seq,
+        last_evaluated_window=_at(alert.last_evaluated_ms) if alert.last_evaluated_ms is not None else None,
+        last_fired_window=_at(alert.last_fired_window_ms) if alert.last_fired_window_ms is not None else None,
+        last_fired_at=alert.last_fired_at,
+        firing=alert.firing,
+        last_line_at=alert.last_line_at,
+    )

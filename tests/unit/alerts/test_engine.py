@@ -1,0 +1,288 @@
+"""The evaluator with a clock the tests move: presence, absence, timing, cool-down, schedule,
+mute and snooze, late lines, the absence pause, restarts and shared evaluation. `Delivered`
+(conftest) stands in for our own delivery component and records what it is handed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerting import Delivered, Lines, add_alert, engine_for
+from clock import Clock
+
+from timberyard.meta import alerts as repo
+from timberyard.meta.database import MetaDB
+from timberyard.meta.info import AccountInfo
+
+
+def history(db: MetaDB, account: AccountInfo, alert_id: int) -> list[tuple[str, str | None, int]]:
+    firings = db.transact(repo.list_firings, account.id, alert_id, write=False)
+    return [(f.state, f.suppressed_by, f.matches) for f in reversed(firings)]
+
+
+def test_presence_fires_at_the_end_of_the_interval_with_samples_and_a_reason(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    alert_id = add_alert(db, account, clock, query="error", threshold=3, interval="5m", channel_ids=[7])
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error one", "fine", "error two", "error three"], host=["web-1"] * 4))
+    assert delivered.sent == []
+    clock.advance(300)
+    engine.tick()
+    [(notification, channels)] = delivered.sent
+    assert channels == [7]
+    assert (notification.alert_id, notification.state, notification.matches, notification.threshold) == (alert_id, "firing", 3, 3)
+    assert notification.reason == "3 lines matched in 5m (threshold 3)"
+    assert [line["_line"] for line in notification.lines] == ["error one", "error two", "error three"]
+    assert notification.lines[0]["_host"] == "web-1"
+    assert notification.window_end - notification.window_start == timedelta(minutes=5)
+    assert notification.url == "https://logs.example/alerts/%d" % alert_id
+    assert history(db, account, alert_id) == [("firing", None, 3)]
+
+
+def test_presence_below_the_threshold_stays_quiet(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error", threshold=3)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error one", "error two"]))
+    clock.advance(300)
+    engine.tick()
+    assert delivered.sent == []
+
+
+def test_immediate_presence_fires_as_soon_as_the_count_is_reached_and_once_per_window(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error", threshold=2, timing=["immediate", "end_of_interval"])
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error one"]))
+    assert delivered.sent == []
+    engine.process(lines.batch(["error two"]))
+    assert [n.matches for n, _ in delivered.sent] == [2]
+    engine.process(lines.batch(["error three"]))
+    clock.advance(300)
+    engine.tick()
+    assert [n.matches for n, _ in delivered.sent] == [2]
+
+
+def test_absence_fires_when_too_few_lines_arrive_and_resolves_when_they_return(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    alert_id = add_alert(db, account, clock, kind="absence", query="heartbeat", threshold=2, interval="15m", cooldown_s=0)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    clock.advance(900)
+    engine.tick()
+    assert delivered.sent == []  # the window the alert was created in is not judged: it saw only part of it
+    engine.process(lines.batch(["heartbeat"]))
+    clock.advance(900)
+    engine.tick()
+    assert [(n.state, n.matches, n.reason) for n, _ in delivered.sent] == [
+        ("firing", 1, "1 lines matched in 15m, fewer than 2")
+    ]
+    engine.process(lines.batch(["heartbeat", "heartbeat"]))
+    clock.advance(900)
+    engine.tick()
+    assert delivered.states == ["firing", "resolved"]
+    assert [state for state, _, _ in history(db, account, alert_id)] == ["firing", "resolved"]
+
+
+def test_absence_pauses_after_a_day_of_silence_and_says_so_once(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered
+) -> None:
+    add_alert(db, account, clock, kind="absence", query="heartbeat", interval="1h", cooldown_s=0)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    for _ in range(30):
+        clock.advance(3600)
+        engine.tick()
+    reasons = [n.reason for n, _ in delivered.sent]
+    # Created at 09:00:10: the window ending 10:00 saw only part of the hour and is not judged;
+    # those ending 11:00 to 09:00 next day fire, the one ending at 10:00 (24 h of silence)
+    # fires saying it pauses, the five after it are quiet.
+    assert len(reasons) == 24
+    assert "pauses until lines arrive again" in reasons[-1]
+    assert not any("pauses" in reason for reason in reasons[:-1])
+
+
+def test_cool_down_makes_one_burst_one_notification_and_records_the_rest(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    alert_id = add_alert(db, account, clock, query="error", interval="1m", cooldown_s=600)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    for _ in range(4):
+        engine.process(lines.batch(["error"]))
+        clock.advance(60)
+        engine.tick()
+    assert delivered.states == ["firing"]
+    assert history(db, account, alert_id) == [("firing", None, 1)] + [("suppressed", "cooldown", 1)] * 3
+
+
+def test_schedule_in_a_time_zone_suppresses_outside_its_hours(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    # 09:00 UTC is 18:00 in Tokyo: outside 09-17 there, inside 09-17 in Paris (10:00).
+    tokyo = add_alert(db, account, clock, name="tokyo", query="error", schedule={"days": ["mon"], "hours": [9, 17], "timezone": "Asia/Tokyo"})
+    paris = add_alert(db, account, clock, name="paris", query="error", schedule={"days": ["mon"], "hours": [9, 17], "timezone": "Europe/Paris"})
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error"]))
+    clock.advance(300)
+    engine.tick()
+    assert [n.alert_id for n, _ in delivered.sent] == [paris]
+    assert history(db, account, tokyo) == [("suppressed", "schedule", 1)]
+
+
+def test_mute_and_snooze_suppress_and_are_recorded(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    muted = add_alert(db, account, clock, name="muted", query="error")
+    snoozed = add_alert(db, account, clock, name="snoozed", query="error")
+    db.transact(repo.set_muted, account.id, muted, True, None, write=True)
+    db.transact(repo.set_muted, account.id, snoozed, False, clock() + timedelta(minutes=7), write=True)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error"]))
+    clock.advance(300)
+    engine.tick()
+    assert delivered.sent == []
+    assert history(db, account, muted) == [("suppressed", "muted", 1)]
+    assert history(db, account, snoozed) == [("suppressed", "snoozed", 1)]
+    engine.process(lines.batch(["error"]))
+    clock.advance(300)
+    engine.tick()  # the snooze has ended
+    assert [n.alert_id for n, _ in delivered.sent] == [snoozed]
+
+
+def test_late_lines_are_counted_in_their_arrival_window_and_reported(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error", threshold=2)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    an_hour_ago = int((clock() - timedelta(hours=1)).timestamp() * 1000)
+    engine.process(lines.batch(["error caught up"], event_ms=an_hour_ago))
+    engine.process(lines.batch(["error now"]))
+    clock.advance(300)
+    engine.tick()
+    [(notification, _)] = delivered.sent
+    assert (notification.matches, notification.late_lines) == (2, 1)
+    assert notification.reason.endswith("; 1 of them arrived late")
+
+
+def test_view_filters_narrow_the_query(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error", filters={"hosts": ["web-1"], "tags": ["prod"]})
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(
+        ["error a", "error b", "error c"], host=["web-1", "web-2", "web-1"], tags=[["prod"], ["prod"], ["dev"]]
+    ))
+    clock.advance(300)
+    engine.tick()
+    assert [[line["_line"] for line in n.lines] for n, _ in delivered.sent] == [["error a"]]
+
+
+def test_an_alert_keeps_to_the_scope_of_whoever_saved_it(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    """A user whose groups see app:web (or app:api) saves an alert on "error": lines of other
+    apps are neither counted nor sampled, though the account has them."""
+    add_alert(db, account, clock, scope=["app:web", "app:api"], query="error")
+    add_alert(db, account, clock, name="unscoped", query="error")
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["error a", "error b", "error c", "error d"], app=["web", "billing", "api", "webhooks"]))
+    clock.advance(300)
+    engine.tick()
+    counted = {n.alert_name: (n.matches, [line["_line"] for line in n.lines]) for n, _ in delivered.sent}
+    assert counted == {"errors": (2, ["error a", "error c"]), "unscoped": (4, ["error a", "error b", "error c", "error d"])}
+
+
+def test_a_restart_mid_window_neither_loses_nor_repeats_the_notification(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    alert_id = add_alert(db, account, clock, query="error", threshold=3, timing=["immediate", "end_of_interval"])
+    first = engine_for(db, clock, delivered)
+    first.tick()
+    batch = lines.batch(["error", "error"])
+    first.process(batch)
+    first.stop()  # saves the open window with the sequence number it covers
+
+    second = engine_for(db, clock, delivered)
+    second.process(batch)  # replayed after the restart: already counted, skipped
+    second.process(lines.batch(["error"]))
+    assert [n.matches for n, _ in delivered.sent] == [3]
+
+    third = engine_for(db, clock, delivered)  # a crash right after the firing, before any save
+    third.process(lines.batch(["error"]))
+    clock.advance(300)
+    third.tick()
+    assert [n.matches for n, _ in delivered.sent] == [3]
+    assert len(history(db, account, alert_id)) == 1
+
+
+def test_a_crash_keeps_what_the_last_periodic_save_covered(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error", threshold=3)
+    first = engine_for(db, clock, delivered)
+    first.tick()
+    saved = lines.batch(["error", "error"])
+    first.process(saved)
+    clock.advance(3)
+    first.tick()  # more than PERSIST_S later: saved with the sequence number it covers
+    unsaved = lines.batch(["error"])
+    first.process(unsaved)  # then the node dies without stopping
+
+    second = engine_for(db, clock, delivered)
+    second.process(saved + unsaved)  # the WAL replays what the store lacked; the saved part is skipped
+    clock.advance(300)
+    second.tick()
+    assert [n.matches for n, _ in delivered.sent] == [3]
+
+
+def test_a_thousand_alerts_with_one_selection_share_one_evaluation(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    for n in range(1000):
+        add_alert(db, account, clock, name=f"errors {n}", query="error", threshold=1 + n % 3)
+    engine = engine_for(db, clock, delivered)
+    assert len(engine._groups[account.id]) == 1
+    engine.tick()
+    engine.process(lines.batch(["error", "error"]))
+    clock.advance(300)
+    engine.tick()
+    assert len(delivered.sent) == 667  # thresholds 1 and 2 of every three
+
+
+def test_alerts_of_another_account_never_see_its_lines(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered
+) -> None:
+    other = db.create_account("other")
+    add_alert(db, account, clock, query="error")
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(Lines(clock, other.id).batch(["error"]))
+    clock.advance(300)
+    engine.tick()
+    assert delivered.sent == []
+
+
+def test_index_rate_above_the_maximum_fires(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, kind="index_rate", interval="30s", max_lines_per_s=0.1)
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.process(lines.batch(["a", "b", "c", "d"]))
+    clock.advance(30)
+    engine.tick()
+    assert [(n.kind, n.reason) for n, _ in delivered.sent] == [
+        ("index_rate", "0.1 lines/s over 30s, above the maximum of 0.1")
+    ]
