@@ -55,7 +55,7 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def seeded(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """One server for the e2e session, started after the Chromium check so a skip costs nothing."""
-    server = Server(tmp_path_factory.mktemp("e2e-node"), env={"TIMBERYARD_BATCH_MAX_WAIT_MS": "100"})
+    server = Server(tmp_path_factory.mktemp("e2e-node"), env={"TIMBERYARD_BATCH_MAX_WAIT_MS": "100", "TIMBERYARD_ALERTS_OUTBOUND_ALLOW": "127.0.0.1"})
     created = run_cli("init", "--data-dir", str(server.data_dir), "--account", ACCOUNT_NAME, "--json")
     server.credentials = json.loads(created.stdout)
     server.start()

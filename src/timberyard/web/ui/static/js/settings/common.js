@@ -18,6 +18,12 @@ export function field(label, control) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
 }
 
+/** A labelled checkbox: { input, element }. */
+export function checkbox(label, checked, attrs = {}) {
+  const input = h("input", { type: "checkbox", id: uid("check"), checked: Boolean(checked), ...attrs });
+  return { input, element: h("div", { class: "check" }, input, " ", h("label", { for: input.id }, label)) };
+}
+
 /** A <select> of [value, text] pairs (or plain values) with `selected` chosen. */
 export function select(options, selected, attrs = {}) {
   return h("select", attrs, options.map((option) => {

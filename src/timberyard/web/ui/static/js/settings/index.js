@@ -3,7 +3,9 @@
 // nav only spares people pages that would answer "permission denied".
 
 import { h, clear } from "../dom.js";
+import { renderAlerts } from "./alerts.js";
 import { renderAudit } from "./audit.js";
+import { renderChannels } from "./channels.js";
 import { renderGroups } from "./groups.js";
 import { renderKeys } from "./keys.js";
 import { renderRules } from "./rules.js";
@@ -15,6 +17,8 @@ const PAGES = [
   { id: "users", label: "Users", permission: "users.manage", render: renderUsers },
   { id: "groups", label: "Groups", permission: "groups.manage", render: renderGroups },
   { id: "rules", label: "Rules", permission: "rules.manage", render: renderRules },
+  { id: "alerts", label: "Alerts", permission: "alerts.manage", render: renderAlerts },
+  { id: "channels", label: "Channels", permission: "integrations.manage", render: renderChannels },
   { id: "usage", label: "Usage", permission: "logs.read", render: renderUsage },
   { id: "audit", label: "Audit", permission: "audit.read", render: renderAudit },
 ];

@@ -7,7 +7,7 @@
 
 import { api } from "../api.js";
 import { h, clear, visible } from "../dom.js";
-import { alertBox, confirmButton, field, select, statusBox, table, uid } from "./common.js";
+import { alertBox, checkbox, confirmButton, field, select, statusBox, table } from "./common.js";
 
 const KINDS = [
   ["parse", "Parsing", "Parse"],
@@ -31,12 +31,6 @@ function summary(rule) {
     what = `${rule.preserve_for_tail ? "keep for live tail only" : "drop"}: ${rule.query}`;
   }
   return rule.scope ? `${what} (where ${rule.scope})` : what;
-}
-
-function checkbox(label, checked, attrs = {}) {
-  const input = h("input", { type: "checkbox", id: uid("check"), checked: Boolean(checked), ...attrs });
-  const wrap = h("div", { class: "check" }, input, " ", h("label", { for: input.id }, label));
-  return { input, element: wrap };
 }
 
 /** `bytes=int, ratio=float` ⇄ {bytes: "int", ratio: "float"} */

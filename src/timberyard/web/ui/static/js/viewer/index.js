@@ -84,7 +84,8 @@ class Viewer {
           h("div", { class: "toolbar-actions" },
             this.wrapButton,
             this.liveButton,
-            permissions.has("views.manage") ? h("button", { type: "button", onClick: () => this.saveView() }, "Save view") : null)),
+            permissions.has("views.manage") ? h("button", { type: "button", onClick: () => this.saveView() }, "Save view") : null,
+            permissions.has("alerts.manage") ? h("button", { type: "button", onClick: () => this.alertOnView() }, "Alert on this view") : null)),
         h("div", { class: "status-line" }, this.status, " ", this.liveMessage),
         this.timeline.element,
         h("div", { class: "lines-wrap" }, this.list.element, this.jumpButton)));
@@ -457,6 +458,16 @@ class Viewer {
       terms: highlightTerms(this.state.q),
       onFilter: (clause) => this.change({ q: addClause(this.state.q, clause) }),
     }));
+  }
+
+  /** Settings → Alerts with a new alert's form filled in from this view's query and filters. */
+  alertOnView() {
+    const params = new URLSearchParams({ new: "1", q: this.state.q || "" });
+    for (const key of ["apps", "hosts", "levels", "tags"]) {
+      if ((this.state[key] || []).length) params.set(key, this.state[key].join(","));
+    }
+    if (this.state.view) params.set("view", this.state.view);
+    window.location.hash = `#/settings/alerts?${params}`;
   }
 
   async saveView() {
