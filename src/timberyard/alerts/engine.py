@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[Notification, list[int]], None]
 QUEUE_BATCHES = 10_000
+COALESCE_LINES = 50_000
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
@@ -132,21 +133,44 @@ class AlertEngine:
         self._reload.set()
 
     def _run(self) -> None:
-        while True:
+        stopping = False
+        while not stopping:
             try:
                 batches = self._queue.get(timeout=TICK_S)
             except queue.Empty:
                 batches = []
             if batches is None:
                 return
+            # Take what else is waiting: one test over many lines costs little more than over one
+            # request's lines, so a backlog shrinks instead of growing under load.
+            while sum(batch.lines for batch in batches) < COALESCE_LINES:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batches = batches + more
             try:
                 if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
                     self._reload.clear()
                     self.load()
-                self.process(batches)
+                self.process(self._coalesced(batches))
                 self.tick()
             except Exception:
                 log.exception("alert evaluation failed")
+
+    def _coalesced(self, batches: list[DurableBatch]) -> list[DurableBatch]:
+        """The batches as one, when none of them is a replayed record some alert already counted
+        (the skip is by sequence number) and their fields' types agree; else as they are."""
+        if len(batches) < 2 or min(batch.seq for batch in batches) <= max((a.seq for a in self.alerts.values()), default=0):
+            return batches
+        try:
+            table = pa.concat_tables([batch.table for batch in batches], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a field that is a number in one, text in another
+            return batches
+        return [DurableBatch(max(batch.seq for batch in batches), table)]
 
     # -- definitions ---------------------------------------------------------------------------
 

@@ -261,6 +261,20 @@ def test_a_thousand_alerts_with_one_selection_share_one_evaluation(
     assert len(delivered.sent) == 667  # thresholds 1 and 2 of every three
 
 
+def test_waiting_batches_are_counted_as_one_unless_a_replay_or_a_type_clash_forbids(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    add_alert(db, account, clock, query="error")
+    engine = engine_for(db, clock, delivered)
+    fresh = lines.batch(["error a"], fields=[{"n": 1}]) + lines.batch(["error b", "fine"], fields=[{"s": "x"}, {}])
+    [merged] = engine._coalesced(fresh)
+    assert (merged.seq, merged.lines) == (fresh[-1].seq, 3)
+    clash = lines.batch(["error c"], fields=[{"n": 1}]) + lines.batch(["error d"], fields=[{"n": "one"}])
+    assert engine._coalesced(clash) == clash
+    engine.alerts[next(iter(engine.alerts))].seq = fresh[0].seq  # as after a restart: that record was counted
+    assert engine._coalesced(fresh) == fresh
+
+
 def test_alerts_of_another_account_never_see_its_lines(
     db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered
 ) -> None:
