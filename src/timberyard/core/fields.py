@@ -207,10 +207,7 @@ class FieldColumns:
             return pa.repeat("{}", self.length).cast(pa.string())  # type: ignore[no-any-return]
         # Each member carries its own trailing comma and absent ones become "": joining with
         # null_handling="skip" instead drops rows where every member is null (Arrow 26).
-        members = [
-            pc.binary_join_element_wise(orjson.dumps(path).decode() + ":", json_values(values), ",", "")
-            for path, values in self._columns.items()
-        ]
+        members = [_json_member(path, values) for path, values in self._columns.items()]
         body = pc.binary_join_element_wise(*members, "", null_handling="replace", null_replacement="")
         return pc.binary_join_element_wise("{", pc.utf8_rtrim(body, characters=","), "}", "")
 
@@ -282,6 +279,18 @@ def column_kind(values: pa.Array) -> str:
     if isinstance(kind, JsonColumn):
         return JSON
     return STRING
+
+
+def _json_member(path: str, values: pa.Array) -> pa.Array:
+    """`"path":value,` for each line with a value, null elsewhere. Most paths are on a few lines
+    of a batch (one app's JSON keys among many apps), so the text is made for those lines only
+    and spread out after: the escaping check and the joins cost per value, not per line."""
+    prefix = orjson.dumps(path).decode() + ":"
+    if not values.null_count:
+        return pc.binary_join_element_wise(prefix, json_values(values), ",", "")
+    present = pc.indices_nonzero(values.is_valid())
+    member = pc.binary_join_element_wise(prefix, json_values(values.take(present)), ",", "")
+    return member.take(scatter_indices(len(values), present))
 
 
 def json_values(values: pa.Array) -> pa.Array:
