@@ -146,6 +146,13 @@ def start_server(data_dir: Path, **env: str) -> Server:
     return server
 
 
+def call(server: Server, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
+    """One API request, with `key` as its service key (none: unauthenticated)."""
+    if key is not None:
+        kwargs["auth"] = (key, "")
+    return httpx.request(method, server.url + path, timeout=30, **kwargs)
+
+
 def role_keys(server: Server, label: str) -> dict[str, str]:
     """Service keys of each role of the server's first account ("admin" is its own key), and
     "other": the admin key of a new account, for tests of the API's roles and tenancy."""

@@ -13,15 +13,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
-from servers import Server, role_keys, run_cli, start_server
-
-
-def call(server: Server, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
-    if key is not None:
-        kwargs["auth"] = (key, "")
-    return httpx.request(method, server.url + path, timeout=30, **kwargs)
+from servers import Server, call, role_keys, run_cli, start_server
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from servers import Server, role_keys
-
-
-def call(server: Server, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
-    if key is not None:
-        kwargs["auth"] = (key, "")
-    return httpx.request(method, server.url + path, timeout=30, **kwargs)
+from servers import Server, call, role_keys
 
 
 @pytest.fixture(scope="module")

@@ -48,17 +48,23 @@ async def _scope_of(request: Request, principal: Principal) -> list[str] | None:
     return await run_in_threadpool(request.app.state.node.access.scope_queries_of_user, principal.actor_id)
 
 
-def _changed(request: Request) -> None:
-    """Tell this node's evaluator (if it runs one) to reload the alerts."""
-    engine = getattr(request.app.state.node, "alert_engine", None)
-    if engine is not None:
-        engine.changed()
-
-
 async def _audited(request: Request, action: str, alert: AlertInfo, **details: Any) -> None:
     definition = alert.definition
     await audit(request, principal_of(request), action, target=f"alert {alert.record.id}", query=definition.query,
                 details={"name": definition.name, "kind": definition.kind, **details})
+
+
+async def _write(
+    request: Request, action: str, work: Callable[..., AlertInfo], *args: Any, status_code: int = 200, **details: Any
+) -> JSONResponse:
+    """Every change of an alert: `work` in a write transaction, audited as `action`, this node's
+    evaluator told to reload, the alert as it now is in the answer."""
+    alert = await _transaction(request, work, *args, write=True)
+    await _audited(request, action, alert, **details)
+    engine = getattr(request.app.state.node, "alert_engine", None)
+    if engine is not None:
+        engine.changed()
+    return JSONResponse(alert.to_dict(), status_code=status_code)
 
 
 @guarded("views.read")
@@ -72,10 +78,8 @@ async def create_alert(request: Request) -> JSONResponse:
     principal = principal_of(request)
     body = await json_object(request, EXAMPLE)
     scope = await _scope_of(request, principal)
-    created = await _transaction(request, service.create_alert, principal.account_id, body, scope, principal.actor_name, write=True)
-    await _audited(request, "alert.create", created)
-    _changed(request)
-    return JSONResponse(created.to_dict(), status_code=201)
+    return await _write(request, "alert.create", service.create_alert, principal.account_id, body, scope, principal.actor_name,
+                        status_code=201)
 
 
 @guarded("views.read")
@@ -90,19 +94,13 @@ async def update_alert(request: Request) -> JSONResponse:
     alert_id = _alert_id(request)
     body = await json_object(request, '{"threshold": 20}')
     scope = await _scope_of(request, principal)
-    updated = await _transaction(request, service.update_alert, principal.account_id, alert_id, body, scope, write=True)
-    await _audited(request, "alert.update", updated, changed=sorted(body))
-    _changed(request)
-    return JSONResponse(updated.to_dict())
+    return await _write(request, "alert.update", service.update_alert, principal.account_id, alert_id, body, scope,
+                        changed=sorted(body))
 
 
 @guarded("alerts.manage")
 async def delete_alert(request: Request) -> JSONResponse:
-    principal = principal_of(request)
-    deleted = await _transaction(request, service.delete_alert, principal.account_id, _alert_id(request), write=True)
-    await _audited(request, "alert.delete", deleted)
-    _changed(request)
-    return JSONResponse(deleted.to_dict())
+    return await _write(request, "alert.delete", service.delete_alert, principal_of(request).account_id, _alert_id(request))
 
 
 @guarded("alerts.manage")
@@ -113,19 +111,13 @@ async def mute_alert(request: Request) -> JSONResponse:
     unknown = sorted(set(body) - {"until"})
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(unknown)}; mute takes only until", field=unknown[0])
-    muted = await _transaction(request, service.mute, principal.account_id, alert_id, body.get("until"), write=True)
-    await _audited(request, "alert.mute", muted, until=body.get("until"))
-    _changed(request)
-    return JSONResponse(muted.to_dict())
+    return await _write(request, "alert.mute", service.mute, principal.account_id, alert_id, body.get("until"),
+                        until=body.get("until"))
 
 
 @guarded("alerts.manage")
 async def unmute_alert(request: Request) -> JSONResponse:
-    principal = principal_of(request)
-    unmuted = await _transaction(request, service.unmute, principal.account_id, _alert_id(request), write=True)
-    await _audited(request, "alert.unmute", unmuted)
-    _changed(request)
-    return JSONResponse(unmuted.to_dict())
+    return await _write(request, "alert.unmute", service.unmute, principal_of(request).account_id, _alert_id(request))
 
 
 @guarded("alerts.manage")
