@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives import serialization
 
 from timberyard.auth.access import AccessControl
 from timberyard.auth.audit import AuditEvent, AuditTrail
+from timberyard.auth.chain_watch import CHECK_S as AUDIT_CHAIN_CHECK_S
+from timberyard.auth.chain_watch import ChainWatch
 from timberyard.auth.keys import KeyRing
 from timberyard.auth.logins import KEY_FILE as LOGIN_KEY_FILE
 from timberyard.auth.logins import LoginGuard, load_or_create_key
@@ -42,6 +44,7 @@ from timberyard.core.metrics import Metrics
 from timberyard.alerts.engine import AlertEngine
 from timberyard.alerts.delivery import Delivery
 from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.alerts.security import SecurityNotifier
 from timberyard.ingest.feed import DurableFeed
 from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.pipeline import Pipeline
@@ -124,9 +127,10 @@ class Node:
         self.delivery = Delivery(self.meta, self.channel_sealer, OutboundPolicy.parse(settings.alerts_outbound_allow),
                                  self.metrics, on_failing=self._channel_failing)
         self.delivery.start()
-        self.alert_engine = AlertEngine(
-            self.meta, self.delivery.submit, public_url=node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
-        )
+        public_url = node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
+        self.alert_engine = AlertEngine(self.meta, self.delivery.submit, public_url=public_url)
+        self.audit.listen(SecurityNotifier(self.meta, self.delivery.submit, public_url))
+        self.chain_watch = ChainWatch(self.meta, self.audit)
         self.feed.subscribe(self.alert_engine.enqueue, replays=True)
         self.metrics.gauge("timberyard_alert_lines_not_evaluated", lambda: self.alert_engine.dropped_lines)
         self.alert_engine.start()
@@ -214,6 +218,7 @@ def build_asgi(node: Node) -> Any:
                 (TAIL_CHECK_S, node.tail.revalidate, "checking live tails' access"),
                 (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),
+                (AUDIT_CHAIN_CHECK_S, node.chain_watch.check, "verifying the recent audit trail"),
                 (PURGE_S, node.purge_expired, "purging expired audit entries and sign-in attempts"),
             )
         ]

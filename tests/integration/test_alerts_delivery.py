@@ -1,10 +1,12 @@
 """Alert channels over HTTP against a real server: the round trip with secrets never returned,
 masks that keep secrets, the outbound policy on save, "send test" to real local receivers
-(webhook, Slack, PagerDuty, SMTP with STARTTLS and AUTH is in the unit tests), audit entries."""
+(webhook, Slack, PagerDuty, SMTP with STARTTLS and AUTH is in the unit tests), audit entries;
+security events reaching an owner's security alert."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,3 +141,30 @@ def test_the_cli_creates_lists_tests_and_deletes_a_channel_without_printing_the_
     assert (receiver.received[0].headers["authorization"], orjson.loads(receiver.received[0].body)) == (SECRET, {"n": 1})
     run_cli("channels", "delete", channel_id, *admin)
     assert name not in run_cli("channels", "list", *admin).stdout.decode()
+
+
+def test_repeated_failed_sign_ins_reach_the_owners_security_alert(server: Server, receiver: HttpReceiver) -> None:
+    owner = httpx.post(server.url + "/api/v1/auth/login", timeout=30,
+                       json={"email": server.credentials["owner_email"], "password": server.credentials["owner_password"]})
+    assert owner.status_code == 200, owner.text
+    session = {"cookies": dict(owner.cookies), "headers": {"X-CSRF-Token": owner.json()["csrf_token"]}}
+    channel = create(server, name=f"security-{uuid.uuid4().hex[:6]}", kind="webhook",
+                     config={"url": receiver.url, "body": '{"text": "{{ reason }}", "action": "{{ first_line_object.action }}"}'})
+    alert = {"name": f"security-{uuid.uuid4().hex[:6]}", "kind": "security", "channel_ids": [channel["id"]]}
+    refused = call(server, "POST", "/api/v1/alerts", json=alert)  # the admin service key
+    assert refused.status_code == 403 and refused.json()["code"] == "PermissionDenied", refused.text
+    made = httpx.post(server.url + "/api/v1/alerts", json=alert, timeout=30, **session)
+    assert made.status_code == 201, made.text
+
+    email = f"guessed-{uuid.uuid4().hex[:6]}@example.com"
+    user = call(server, "POST", "/api/v1/users", json={"email": email, "role": "member", "password": "correct horse battery staple 9"})
+    assert user.status_code == 201, user.text
+    for n in range(40):  # past the 10 failures that make one security.login_failures event per email
+        httpx.post(server.url + "/api/v1/auth/login", json={"email": email, "password": f"guess {n}"}, timeout=30)
+    deadline = time.monotonic() + 20
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [sent] = receiver.received
+    assert orjson.loads(sent.body) == {"text": f"security event: login failures (email {email})", "action": "security.login_failures"}
+    history = httpx.get(server.url + f"/api/v1/alerts/{made.json()['id']}/history", timeout=30, **session).json()["firings"]
+    assert [(f["state"], [d["ok"] for d in f["deliveries"]]) for f in history] == [("firing", [True])]

@@ -4,6 +4,9 @@ An alert watches an account's new lines. `presence` fires when at least `thresho
 match in an interval, `absence` when fewer than `threshold` do (intervals of 15 m and up, so a
 quiet minute is not a page), and `index_rate` when the account's lines per second exceed
 `max_lines_per_s` or lie more than `z_score` robust deviations from the same hour of past weeks.
+`security` watches no lines: it sends each security event of the audit trail (repeated failed
+sign-ins, break-glass access, a failed audit-chain verification) to its channels, and only an
+owner may save one (alerts/security.py).
 The lines are chosen by a search query plus the viewer's filters, either the alert's own or, with
 `view_id`, the saved view's (read whenever alerts are loaded, so editing the view edits the alert).
 
@@ -143,6 +146,8 @@ def _check_whole(d: AlertDefinition, fields: Mapping[str, Any]) -> None:
         raise BadRequest("an absence alert needs an interval of 15m or more", field="interval")
     if d.immediate and d.kind != "presence":
         raise BadRequest("only presence alerts can fire immediately; use end_of_interval", field="timing")
+    if d.kind == "security":
+        _check_security(d)
     if d.kind == "index_rate":
         if d.max_lines_per_s is None and d.z_score is None:
             raise BadRequest("an index_rate alert needs max_lines_per_s, z_score or both", field="max_lines_per_s")
@@ -150,6 +155,17 @@ def _check_whole(d: AlertDefinition, fields: Mapping[str, Any]) -> None:
             raise BadRequest("an index_rate alert counts all of the account's lines; it takes no query, filters or view", field="query")
     elif d.max_lines_per_s is not None or d.z_score is not None:
         raise BadRequest("max_lines_per_s and z_score are for index_rate alerts", field="max_lines_per_s" if d.max_lines_per_s is not None else "z_score")
+
+
+def _check_security(d: AlertDefinition) -> None:
+    """A security alert sends every security event as it is recorded: it has channels and
+    nothing that chooses lines, counts them or holds notifications back."""
+    if d.query or d.view_id or any(getattr(d.filters, key) for key in FILTER_KEYS):
+        raise BadRequest("a security alert sends the account's security events; it takes no query, filters or view", field="query")
+    if d.schedule is not None:
+        raise BadRequest("a security alert sends at any hour; it takes no schedule (mute or snooze it instead)", field="schedule")
+    if not d.channel_ids:
+        raise BadRequest("a security alert needs at least one channel in channel_ids", field="channel_ids")
 
 
 def _name(value: object) -> str:

@@ -2,7 +2,9 @@
 
 Each function takes a session (run them with `MetaDB.transact`): a definition is checked as a
 whole (alerts/definition.py) before it is stored, an alert on a view must name a view of the
-same account, a snooze ends in the future and within MAX_SNOOZE. `dry_run` answers "what would
+same account, a snooze ends in the future and within MAX_SNOOZE, and only a role holding
+`security_alerts.manage` (owners) may create, change, mute or delete a security alert, since it
+decides where the account's security events go. `dry_run` answers "what would
 this alert have said about the last interval" from the store, without recording anything.
 """
 
@@ -18,7 +20,8 @@ from sqlalchemy.orm import Session
 from timberyard.alerts.definition import AlertDefinition, parse_definition
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.selection import scoped_query
-from timberyard.core.errors import BadRequest, NotFound
+from timberyard.auth.permissions import has_permission, holders
+from timberyard.core.errors import BadRequest, NotFound, PermissionDenied
 from timberyard.meta import alert_channels
 from timberyard.meta import alerts as repo
 from timberyard.meta.info import iso
@@ -31,6 +34,7 @@ from timberyard.store.base import Store
 from timberyard.store.queries import select_arrived
 
 MAX_SNOOZE = timedelta(days=30)
+SECURITY_PERMISSION = "security_alerts.manage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +58,12 @@ class AlertInfo:
 
 
 def create_alert(
-    session: Session, account_id: str, fields: Mapping[str, Any], scope: list[str] | None, created_by: str
+    session: Session, account_id: str, fields: Mapping[str, Any], scope: list[str] | None, created_by: str, *, role: str
 ) -> AlertInfo:
-    """`scope`: the author's group scope queries (None: unlimited); the alert keeps to them."""
+    """`scope`: the author's group scope queries (None: unlimited); the alert keeps to them.
+    `role`: the author's, which decides whether they may save a security alert."""
     definition = parse_definition(fields)
+    _authorise(definition.kind, role)
     _check_view(session, account_id, definition)
     record = repo.insert_alert(
         session, account_id, definition.kind, definition.name, definition.view_id, definition.to_dict(), scope, created_by
@@ -74,16 +80,18 @@ def get_alert(session: Session, account_id: str, alert_id: int) -> AlertInfo:
 
 
 def update_alert(
-    session: Session, account_id: str, alert_id: int, changes: Mapping[str, Any], scope: list[str] | None
+    session: Session, account_id: str, alert_id: int, changes: Mapping[str, Any], scope: list[str] | None, *, role: str
 ) -> AlertInfo:
     """Change the fields given; the result is checked as a whole, as on creation. The alert
     takes the scope of whoever saves it, as a new one does."""
     current = repo.get_alert(session, account_id, alert_id)
+    _authorise(current.kind, role)
     changes = dict(changes)
     if changes.get("view_id"):  # moving onto a view: its query and filters replace the alert's own
         changes.setdefault("query", "")
         changes.setdefault("filters", {})
     definition = parse_definition(changes, parse_definition(current.definition))
+    _authorise(definition.kind, role)
     _check_view(session, account_id, definition)
     record = repo.update_alert(
         session, account_id, alert_id, definition.kind, definition.name, definition.view_id, definition.to_dict(), scope
@@ -91,14 +99,18 @@ def update_alert(
     return _info(session, record)
 
 
-def delete_alert(session: Session, account_id: str, alert_id: int) -> AlertInfo:
+def delete_alert(session: Session, account_id: str, alert_id: int, *, role: str) -> AlertInfo:
     info = get_alert(session, account_id, alert_id)
+    _authorise(info.definition.kind, role)
     repo.delete_alert(session, account_id, alert_id)
     return info
 
 
-def mute(session: Session, account_id: str, alert_id: int, until: object, now: datetime | None = None) -> AlertInfo:
+def mute(
+    session: Session, account_id: str, alert_id: int, until: object, now: datetime | None = None, *, role: str
+) -> AlertInfo:
     """Without `until`, muted until unmuted; with it (ISO 8601), snoozed until then."""
+    _authorise(repo.get_alert(session, account_id, alert_id).kind, role)
     now = now or utcnow()
     if until is None:
         record = repo.set_muted(session, account_id, alert_id, True, None, now)
@@ -107,7 +119,8 @@ def mute(session: Session, account_id: str, alert_id: int, until: object, now: d
     return _info(session, record)
 
 
-def unmute(session: Session, account_id: str, alert_id: int) -> AlertInfo:
+def unmute(session: Session, account_id: str, alert_id: int, *, role: str) -> AlertInfo:
+    _authorise(repo.get_alert(session, account_id, alert_id).kind, role)
     return _info(session, repo.set_muted(session, account_id, alert_id, False, None))
 
 
@@ -139,6 +152,9 @@ def dry_run(
     all lines; their z-score needs the baseline, so only the maximum is judged here."""
     definition = alert.definition
     start = now - timedelta(seconds=definition.interval_s)
+    if definition.kind == "security":
+        return {"window_start": iso(start), "window_end": iso(now), "matches": 0, "threshold": definition.threshold,
+                "would_fire": False, "note": "a security alert counts no lines: it sends each security event as it is recorded"}
     node = scoped_query(definition.query, None if alert.record.scope is None else tuple(alert.record.scope))
     if reader is not None:
         node = reader if node is None else And((reader, node))
@@ -170,6 +186,14 @@ def test_notification(alert: AlertInfo, dry: Mapping[str, Any], base_url: str) -
         lines=(), reason=f"test notification: {dry['matches']} lines matched in the last {definition.interval} "
         f"(threshold {definition.threshold})",
     )
+
+
+def _authorise(kind: str, role: str) -> None:
+    if kind == "security" and not has_permission(role, SECURITY_PERMISSION):
+        raise PermissionDenied(
+            f"only the {holders(SECURITY_PERMISSION)} may change a security alert: it decides where the account's security events go",
+            permission=SECURITY_PERMISSION,
+        )
 
 
 def _until(value: object, now: datetime) -> datetime:

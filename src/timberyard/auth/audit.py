@@ -12,8 +12,9 @@ reserved system chain `-`. docs/audit.md describes the formats and the reasoning
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ from timberyard.meta.info import iso
 from timberyard.meta.models import AuditEntry
 from timberyard.search import compile_predicate
 from timberyard.search.ast import Node
+
+log = logging.getLogger(__name__)
 
 SYSTEM_ACCOUNT = "-"
 GENESIS = "0" * 64
@@ -120,6 +123,12 @@ class AuditTrail:
         self._trusted = {signing.key_id(k): k for k in keys}
         self._key_id = signing.key_id(signing_key.public_key()) if signing_key else ""
         self._lock = threading.Lock()  # one writer per process; BEGIN IMMEDIATE orders processes
+        self._listeners: list[Callable[[AuditEntryInfo], None]] = []
+
+    def listen(self, listener: Callable[[AuditEntryInfo], None]) -> None:
+        """Call `listener` with each entry once it is committed (security notifications). A
+        listener's failure is logged: it never undoes or fails the recording."""
+        self._listeners.append(listener)
 
     def record(self, event: AuditEvent) -> AuditEntryInfo:
         """Append the event to its account's chain, in one write transaction."""
@@ -127,7 +136,13 @@ class AuditTrail:
             raise BadRequest(f"{PURGE_ACTION} entries are written by purge() only")
         values = _columns(event)
         with self._lock, self._db.writing() as session:
-            return _append(session, values, event.at, store.last_entry(session, values["account_id"]))
+            entry = _append(session, values, event.at, store.last_entry(session, values["account_id"]))
+        for listener in self._listeners:
+            try:
+                listener(entry)
+            except Exception:
+                log.exception("an audit listener failed", extra={"action": entry.action})
+        return entry
 
     def seal(self, now: datetime | None = None) -> int:
         """Sign a digest for each complete hour not yet sealed, per account; returns how many."""

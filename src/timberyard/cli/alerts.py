@@ -41,6 +41,9 @@ def alerts() -> None:
       timberyard alerts history ALERT_ID
     Quiet for a maintenance window:
       timberyard alerts mute ALERT_ID --until 2026-12-05T18:00:00Z
+    Send the account's security events (repeated failed sign-ins, break-glass access, audit
+    chain problems) to channel 2; only an owner's key may:
+      timberyard alerts create "security" --kind security --channel 2
     """
 
 
@@ -132,6 +135,8 @@ def alerts_list(server: str, key: str, as_json: bool) -> None:
 
 def summary(alert: dict[str, Any]) -> str:
     """One line saying when an alert fires."""
+    if alert["kind"] == "security":
+        return "each security event of the audit trail"
     if alert["kind"] == "index_rate":
         rules = []
         if alert["max_lines_per_s"] is not None:

@@ -121,6 +121,11 @@ def get_alert(session: Session, account_id: str, alert_id: int) -> AlertRecord:
     return _record(_own_alert(session, account_id, alert_id))
 
 
+def alerts_of_kind(session: Session, account_id: str, kind: str) -> list[AlertRecord]:
+    rows = session.scalars(select(Alert).where(Alert.account_id == account_id, Alert.kind == kind).order_by(Alert.id)).all()
+    return [_record(row) for row in rows]
+
+
 def list_alerts(session: Session, account_id: str) -> list[AlertRecord]:
     rows = session.scalars(select(Alert).where(Alert.account_id == account_id).order_by(Alert.name)).all()
     return [_record(row) for row in rows]

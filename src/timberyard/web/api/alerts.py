@@ -1,6 +1,7 @@
 """/api/v1/alerts: alert definitions, muting, dry runs and firing history.
 
-Reading needs `views.read`, changing `alerts.manage` (members and up). Changes are audited as
+Reading needs `views.read`, changing `alerts.manage` (members and up; a security alert,
+`security_alerts.manage`: owners, checked by the service). Changes are audited as
 `alert.create`, `alert.update`, `alert.delete`, `alert.mute` and `alert.unmute`; a dry run as
 `alert.test` (it reads lines). Another account's alert is a 404, like one that does not exist.
 The rules live in alerts/service.py; this module only translates HTTP.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -78,8 +80,8 @@ async def create_alert(request: Request) -> JSONResponse:
     principal = principal_of(request)
     body = await json_object(request, EXAMPLE)
     scope = await _scope_of(request, principal)
-    return await _write(request, "alert.create", service.create_alert, principal.account_id, body, scope, principal.actor_name,
-                        status_code=201)
+    return await _write(request, "alert.create", partial(service.create_alert, role=principal.role), principal.account_id, body,
+                        scope, principal.actor_name, status_code=201)
 
 
 @guarded("views.read")
@@ -94,13 +96,15 @@ async def update_alert(request: Request) -> JSONResponse:
     alert_id = _alert_id(request)
     body = await json_object(request, '{"threshold": 20}')
     scope = await _scope_of(request, principal)
-    return await _write(request, "alert.update", service.update_alert, principal.account_id, alert_id, body, scope,
-                        changed=sorted(body))
+    return await _write(request, "alert.update", partial(service.update_alert, role=principal.role), principal.account_id,
+                        alert_id, body, scope, changed=sorted(body))
 
 
 @guarded("alerts.manage")
 async def delete_alert(request: Request) -> JSONResponse:
-    return await _write(request, "alert.delete", service.delete_alert, principal_of(request).account_id, _alert_id(request))
+    principal = principal_of(request)
+    return await _write(request, "alert.delete", partial(service.delete_alert, role=principal.role), principal.account_id,
+                        _alert_id(request))
 
 
 @guarded("alerts.manage")
@@ -111,13 +115,15 @@ async def mute_alert(request: Request) -> JSONResponse:
     unknown = sorted(set(body) - {"until"})
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(unknown)}; mute takes only until", field=unknown[0])
-    return await _write(request, "alert.mute", service.mute, principal.account_id, alert_id, body.get("until"),
-                        until=body.get("until"))
+    return await _write(request, "alert.mute", partial(service.mute, role=principal.role), principal.account_id, alert_id,
+                        body.get("until"), until=body.get("until"))
 
 
 @guarded("alerts.manage")
 async def unmute_alert(request: Request) -> JSONResponse:
-    return await _write(request, "alert.unmute", service.unmute, principal_of(request).account_id, _alert_id(request))
+    principal = principal_of(request)
+    return await _write(request, "alert.unmute", partial(service.unmute, role=principal.role), principal.account_id,
+                        _alert_id(request))
 
 
 @guarded("alerts.manage")

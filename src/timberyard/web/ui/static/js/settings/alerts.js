@@ -7,7 +7,8 @@ import { api } from "../api.js";
 import { h, clear, visible } from "../dom.js";
 import { alertBox, checkbox, confirmButton, field, formatTime, select, statusBox, table } from "./common.js";
 
-const KINDS = [["presence", "Presence: at least N lines"], ["absence", "Absence: fewer than N lines"], ["index_rate", "Index rate"]];
+const KINDS = [["presence", "Presence: at least N lines"], ["absence", "Absence: fewer than N lines"], ["index_rate", "Index rate"],
+  ["security", "Security events (owners only)"]];
 const INTERVALS = ["30s", "1m", "5m", "15m", "30m", "1h", "6h", "12h", "24h"];
 const FILTERS = ["apps", "hosts", "levels", "tags"];
 
@@ -17,6 +18,7 @@ function alertPath(alert, action = "") {
 
 /** One line saying what an alert waits for. */
 export function condition(alert) {
+  if (alert.kind === "security") return "each security event: repeated failed sign-ins, break-glass access, audit chain problems";
   if (alert.kind === "index_rate") {
     const parts = [];
     if (alert.max_lines_per_s) parts.push(`above ${alert.max_lines_per_s.toLocaleString()} lines/s`);
@@ -28,6 +30,7 @@ export function condition(alert) {
 }
 
 function selection(alert) {
+  if (alert.kind === "security") return "the audit trail";
   const filters = FILTERS.filter((key) => (alert.filters[key] || []).length)
     .map((key) => `${key}: ${alert.filters[key].join(", ")}`);
   return [alert.query, ...filters].filter(Boolean).join("; ") || "every line";
@@ -150,6 +153,7 @@ export function renderAlerts(container) {
       const fields = { name: name.value, interval: interval.value, channel_ids: picks.filter((pick) => pick.input.checked).map((pick) => pick.id) };
       if (!editing) fields.kind = kind.value;
       if (onView && !editing) fields.view_id = draft.view_id;
+      if (kind.value === "security") return fields;
       if (kind.value === "index_rate") {
         fields.max_lines_per_s = maxRate.value === "" ? null : Number(maxRate.value);
         fields.z_score = zScore.value === "" ? null : Number(zScore.value);
