@@ -121,6 +121,12 @@ def test_encrypted_archive_to_s3_with_sse_and_object_lock(tmp_path: Path, s3: st
         body = stored["Body"].read()
         assert body[:4] == envelope.MAGIC and b"s3 " not in body
         assert stored.get("ServerSideEncryption") == "AES256"
+        sealed = tmp_path / "file.json.gz.enc"
+        sealed.write_bytes(body)
+        opened = run_cli("archive", "decrypt", "--data-dir", str(server.data_dir), "--account",
+                         result["files"][0]["key"].split("/")[-1].split(".")[0], str(sealed)).stdout
+        assert sum(1 for line in gzip.decompress(opened).splitlines() if orjson.loads(line)["_line"].startswith("s3 ")) \
+            == result["files"][0]["lines"]
         assert stored.get("ObjectLockMode") == "COMPLIANCE" and stored.get("ObjectLockRetainUntilDate") is not None
         pem = tmp_path / "node.pem"
         pem.write_bytes(run_cli("archive", "public-key", "--data-dir", str(server.data_dir)).stdout)

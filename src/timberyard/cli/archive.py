@@ -163,3 +163,36 @@ def verify(account: str, from_: str, to: str, directory: Path | None, s3_bucket:
         if not as_json:
             click.secho(f"archive FAILED verification: {len(report.problems)} problem(s)", fg="red", err=True)
         raise SystemExit(1)
+
+
+@archive.command("decrypt")
+@data_dir_option
+@click.option("--account", required=True, help="The account id whose archive keys opened the file.")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here [default: stdout].")
+def decrypt(data_dir: Path | None, account: str, source: Path, output: Path | None) -> None:
+    """Open an encrypted archive file (.json.gz.enc) into its .json.gz bytes, with the account's
+    archive keys from the data directory's metadata database (read beside a running node)."""
+    from timberyard.archive.envelope import open_sealed
+    from timberyard.auth.logins import load_or_create_key
+    from timberyard.core.errors import ConfigError, NotFound
+    from timberyard.meta import archives
+    from timberyard.meta.alert_channels import Sealer
+    from timberyard.meta.database import MetaDB
+
+    settings = _settings(data_dir, None)
+    key_file = settings.data_dir / archives.KEY_FILE
+    if not key_file.exists():
+        raise ConfigError(f"no archive key file at {key_file}; is {settings.data_dir} the node's data directory?")
+    meta = MetaDB.open(settings.resolved_metadata_url)
+    try:
+        record = meta.transact(archives.get, Sealer(load_or_create_key(key_file)), account, write=False)
+    finally:
+        meta.close()
+    if record is None:
+        raise NotFound(f"account {account!r} has no archive settings in {settings.data_dir}")
+    plain = open_sealed(source.read_bytes(), record.keys)
+    if output is None:
+        click.get_binary_stream("stdout").write(plain)
+    else:
+        output.write_bytes(plain)
