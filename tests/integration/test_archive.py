@@ -106,3 +106,19 @@ def test_settings_are_per_account_and_credentials_never_come_back(node: Server) 
     audit = call(node, "GET", "/api/v1/audit", other, params={"q": "action:archive.configure"})
     assert audit.status_code == 200 and "archive.configure" in audit.text and secret not in audit.text
     assert secret not in node.log_path.read_text()
+
+
+def test_retention_is_the_owners_audited_and_checked(node: Server) -> None:
+    admin = call(node, "PUT", "/api/v1/account/retention", node.service_key, json={"retention_days": 90})
+    assert admin.status_code == 403 and admin.json()["code"] == "PermissionDenied"
+    login = call(node, "POST", "/api/v1/auth/login", json={"email": node.credentials["owner_email"], "password": node.credentials["owner_password"]})
+    assert login.status_code == 200, login.text
+    owner = {"cookies": dict(login.cookies), "headers": {"X-CSRF-Token": login.json()["csrf_token"]}}
+    bad = call(node, "PUT", "/api/v1/account/retention", json={"retention_days": 0}, **owner)
+    assert bad.status_code == 400 and bad.json()["field"] == "retention_days"
+    changed = call(node, "PUT", "/api/v1/account/retention", json={"retention_days": 90}, **owner)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["retention_days"] == 90 and changed.json()["archive_lag_s"] is not None
+    audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:account.retention"})
+    assert '"to": 90' in audit.text.replace('"to":90', '"to": 90'), audit.text
+

@@ -31,10 +31,11 @@ PERMISSIONS: dict[str, str] = {
     "integrations.manage": "admin",
     "account.settings": "admin",
     "audit.read": "admin",
-    # owner: + account deletion, owner transfer, break-glass access
+    # owner: + account deletion, owner transfer, break-glass access, the account's retention
     "account.delete": "owner",
     "owner.transfer": "owner",
     "access.grant": "owner",
+    "retention.manage": "owner",
 }
 
 
