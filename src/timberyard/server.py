@@ -45,6 +45,7 @@ from timberyard.alerts.engine import AlertEngine
 from timberyard.alerts.delivery import Delivery
 from timberyard.alerts.outbound import OutboundPolicy
 from timberyard.alerts.security import SecurityNotifier
+from timberyard.archive.exporter import Archiver
 from timberyard.ingest.feed import DurableFeed
 from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.pipeline import Pipeline
@@ -53,6 +54,7 @@ from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
 from timberyard.meta.alert_channels import KEY_FILE as CHANNEL_KEY_FILE
 from timberyard.meta.alert_channels import ChannelInfo, Sealer
+from timberyard.meta import archives
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store
 from timberyard.store.batcher import Batcher
@@ -89,6 +91,11 @@ class Node:
         read here, not in recover(), so a missing key or a damaged log is a clear start-up error."""
         settings = self.settings
         cipher = load_cipher(settings.wal_encryption_key_file, os.environ.get(KEY_ENV))
+        if settings.archive_settle_s * 1000 <= settings.batch_max_wait_ms:
+            raise ConfigError(
+                f"archive_settle_s ({settings.archive_settle_s}) must be longer than batch_max_wait_ms "
+                f"({settings.batch_max_wait_ms} ms), or archives could miss lines still on their way to the store"
+            )
         self._lock.acquire()
         self.wal = WriteAheadLog(
             settings.wal_dir,
@@ -105,7 +112,8 @@ class Node:
         self._running = True
         self.meta = MetaDB.open(settings.resolved_metadata_url)
         self.keyring = KeyRing(self.meta)
-        self.audit = AuditTrail(self.meta, load_or_create_signing_key(settings.data_dir / AUDIT_KEY_FILE))
+        signing_key = load_or_create_signing_key(settings.data_dir / AUDIT_KEY_FILE)
+        self.audit = AuditTrail(self.meta, signing_key)
         self.sessions = SessionManager(self.meta, settings.session_idle_timeout_s, settings.session_max_age_s)
         self.logins = LoginGuard(self.meta, load_or_create_key(settings.data_dir / LOGIN_KEY_FILE))
         self.access = AccessControl(self.meta, self.sessions)
@@ -134,6 +142,11 @@ class Node:
         self.feed.subscribe(self.alert_engine.enqueue, replays=True)
         self.metrics.gauge("timberyard_alert_lines_not_evaluated", lambda: self.alert_engine.dropped_lines)
         self.alert_engine.start()
+        self.archive_sealer = Sealer(load_or_create_key(settings.data_dir / archives.KEY_FILE))
+        self.archiver = Archiver(self.meta, self.store, self.archive_sealer, signing_key, settings.resolved_archive_local_root,
+                                 settle_s=settings.archive_settle_s, pending_floor=self._archive_floor)
+        self.archiver.load()
+        self.metrics.gauge_per_account("timberyard_archive_lag_seconds", self.archiver.lag_seconds)
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)
         self.metrics.gauge("timberyard_wal_fsyncs_total", lambda: self.wal.fsyncs)
         self.metrics.gauge("timberyard_batcher_queued_lines", lambda: self.batcher.queued_lines)
@@ -148,6 +161,13 @@ class Node:
             account_id=channel.account_id, action="alert.channel_failing", outcome="failure", actor_name="alert delivery",
             target=f"channel {channel.id}", details={"name": channel.name, "kind": channel.kind, "reason": reason},
         ))
+
+    def _archive_floor(self) -> int | None:
+        """The first line id archives must not reach yet: 0 until the WAL is replayed, then the
+        oldest line waiting for the store (None: none waiting)."""
+        if not self.ready:
+            return 0
+        return self.batcher.oldest_pending_id()
 
     @property
     def ready(self) -> bool:
@@ -220,6 +240,7 @@ def build_asgi(node: Node) -> Any:
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),
                 (AUDIT_CHAIN_CHECK_S, node.chain_watch.check, "verifying the recent audit trail"),
                 (PURGE_S, node.purge_expired, "purging expired audit entries and sign-in attempts"),
+                (node.settings.archive_interval_s, node.archiver.run_all, "archiving"),
             )
         ]
         try:

@@ -31,11 +31,13 @@ PERMISSIONS: dict[str, str] = {
     "integrations.manage": "admin",
     "account.settings": "admin",
     "audit.read": "admin",
-    # owner: + account deletion, owner transfer, break-glass access, where security events go
+    # owner: + account deletion, owner transfer, break-glass access, where security events go,
+    # the account's retention
     "account.delete": "owner",
     "owner.transfer": "owner",
     "access.grant": "owner",
     "security_alerts.manage": "owner",
+    "retention.manage": "owner",
 }
 
 

@@ -522,6 +522,7 @@ def _batches(handle: IO[bytes], batch_lines: int, max_bytes: int = 4 * 1024 * 10
 
 
 from timberyard.cli import alerts as _alerts  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import archive as _archive  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import channels as _channels  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)

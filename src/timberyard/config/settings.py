@@ -63,6 +63,9 @@ class Settings:
     syslog_tls_client_ca: str = ""
     syslog_tls_client_accounts: str = ""
     alerts_outbound_allow: str = ""
+    archive_interval_s: int = 3600
+    archive_settle_s: int = 30
+    archive_local_root: str = ""
     log_level: str = "info"
     log_format: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -74,6 +77,10 @@ class Settings:
     @property
     def resolved_metadata_url(self) -> str:
         return self.metadata_url or f"sqlite:///{(self.data_dir / 'metadata.sqlite3').resolve()}"
+
+    @property
+    def resolved_archive_local_root(self) -> Path:
+        return Path(self.archive_local_root).expanduser() if self.archive_local_root else self.data_dir / "archives"
 
     @property
     def wal_dir(self) -> Path:

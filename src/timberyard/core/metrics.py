@@ -29,12 +29,13 @@ HELP = {
     "timberyard_alert_delivery_failures_total": "Failed alert delivery attempts, by channel_kind.",
     "timberyard_alert_channels_failing": "Alert channels reported failing (given up 3 times in a row, or failing for an hour).",
     "timberyard_alert_lines_not_evaluated": "Durable lines the alert evaluator skipped because it was 10,000 batches behind.",
+    "timberyard_archive_lag_seconds": "Per account with archiving on: seconds between now and the receive time up to which its lines are archived.",
 }
 # Read at render time from the component that owns the value (Node.open registers them).
 GAUGES = frozenset({
     "timberyard_wal_pending_bytes", "timberyard_wal_fsyncs_total", "timberyard_batcher_queued_lines",
     "timberyard_tail_subscribers", "timberyard_store_merges_running", "timberyard_http_connections",
-    "timberyard_alert_channels_failing", "timberyard_alert_lines_not_evaluated",
+    "timberyard_alert_channels_failing", "timberyard_alert_lines_not_evaluated", "timberyard_archive_lag_seconds",
 })  # fmt: skip
 # Figures of one account, labelled `account`: an account's key sees its own, and only these.
 ACCOUNT_HELP = {
@@ -49,6 +50,7 @@ class Metrics:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
         self._gauges: dict[str, Callable[[], float]] = {}
+        self._families: dict[str, Callable[[], dict[str, float]]] = {}
         self._help = HELP | ACCOUNT_HELP
 
     @classmethod
@@ -84,6 +86,10 @@ class Metrics:
 
     def gauge(self, name: str, read: Callable[[], float]) -> None:
         self._gauges[name] = read
+
+    def gauge_per_account(self, name: str, read: Callable[[], dict[str, float]]) -> None:
+        """A gauge with one series per account (`account` label), read at render time."""
+        self._families[name] = read
 
     def value(self, name: str, **labels: str) -> float:
         with self._lock:
@@ -123,6 +129,10 @@ class Metrics:
             lines.append(f"# HELP {name} {self._help.get(name, name)}")
             lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name} {_number(read())}")
+        for name, family in sorted(self._families.items()) if gauges else ():
+            lines.append(f"# HELP {name} {self._help.get(name, name)}")
+            lines.append(f"# TYPE {name} gauge")
+            lines.extend(f'{name}{{{ACCOUNT}="{_escape(account)}"}} {_number(value)}' for account, value in family().items())
         return "\n".join(lines) + "\n"
 
 

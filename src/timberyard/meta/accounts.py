@@ -13,7 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from timberyard.core.errors import BadRequest, Conflict
+from timberyard.core.errors import BadRequest, Conflict, NotFound
 from timberyard.meta.api_keys import create_key
 from timberyard.meta.info import AccountInfo, InitResult, NewAccount
 from timberyard.meta.models import Account
@@ -95,3 +95,20 @@ def initialise(
         ingestion_key=new.ingestion_key,
         service_key=new.service_key,
     )
+
+
+def set_retention(session: Session, account_id: str, days: int) -> int:
+    """Set how many days the store keeps the account's lines received from now on; the previous value."""
+    check_retention(days)
+    row = session.get(Account, account_id)
+    if row is None:
+        raise NotFound(f"account {account_id} not found")
+    before, row.retention_days = row.retention_days, days
+    return before
+
+
+def check_retention(days: object) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise BadRequest(f"retention_days must be a whole number from 1 to {MAX_RETENTION_DAYS}", field="retention_days")
+    return days
+

@@ -390,3 +390,50 @@ class AlertDelivery(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     notification: Mapped[str | None] = mapped_column(Text)
+
+
+class ArchiveAccount(Base):
+    """An account's archive: its settings (sealed, since they hold destination credentials), its
+    archive keys (sealed), and the exporter's state. `watermark_id`: every line with a smaller
+    or equal id is archived; the digest fields are the chain's last link. `pending_*`: the range
+and time of a run that started uploading and has not recorded its files yet; the next run
+re-does exactly it (same lines, same keys), so an interrupted run leaves no duplicates."""
+
+    __tablename__ = "archive_accounts"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    config: Mapped[str] = mapped_column(Text)
+    keys: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    watermark_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_through_id: Mapped[int | None] = mapped_column(BigInteger)
+    pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_sequence: Mapped[int] = mapped_column(default=0)
+    digest_key: Mapped[str | None] = mapped_column(String(400))
+    digest_sha256: Mapped[str | None] = mapped_column(String(64))
+    digest_signature: Mapped[str | None] = mapped_column(String(200))
+    digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ArchiveFile(Base):
+    """One delivered archive file, recorded in the same transaction that moves the watermark
+    past its lines. `n`: 0 for an hour's first file, 1, 2, … for lines that came later."""
+
+    __tablename__ = "archive_files"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_archive_files_account_id_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key: Mapped[str] = mapped_column(String(400))
+    hour_ms: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    digest_sequence: Mapped[int] = mapped_column()
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

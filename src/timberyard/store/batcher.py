@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from timberyard.core.metrics import Metrics
 from timberyard.core.records import DurableBatch
@@ -47,6 +48,7 @@ class Batcher:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._inflight: list[PendingBatch] = []
 
     def enqueue(self, durable: list[DurableBatch]) -> None:
         """A subscriber of the durable feed (ingest/feed.py), replays included: queue, return."""
@@ -90,6 +92,14 @@ class Batcher:
     def queued_lines(self) -> int:
         return self._queued_lines
 
+    def oldest_pending_id(self) -> int | None:
+        """The smallest line id durable but not yet in the store: the archive exporter must not
+        pass it, however old it is (a store that was down for an hour, say)."""
+        with self._cond:
+            tables = [b.table for b in self._inflight] + [b.table for b in self._queue]
+        ids = [pc.min(t.column("id")).as_py() for t in tables if t.num_rows]
+        return min(ids) if ids else None
+
     def _run(self) -> None:
         while True:
             chunk = self._next_chunk()
@@ -97,7 +107,12 @@ class Batcher:
                 return
             first, last = chunk[0].seq, chunk[-1].seq
             self.wal.mark_inflight(first, last)
-            if not self._insert(chunk, first, last):
+            with self._cond:
+                self._inflight = chunk
+            inserted = self._insert(chunk, first, last)
+            with self._cond:
+                self._inflight = []
+            if not inserted:
                 return
             self.wal.mark_committed(last)
 

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 from timberyard.web import ui
 from timberyard.web.api import (
     alerts,
+    archive,
     audit,
     auth,
     channels,
@@ -41,7 +42,7 @@ class TimberyardApp(Starlette):
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *rules.routes, *drains.routes, *ui.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *archive.routes, *rules.routes, *drains.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

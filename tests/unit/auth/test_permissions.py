@@ -20,7 +20,7 @@ from timberyard.auth.permissions import (
         ("readonly", ["logs.read", "views.read", "boards.read", "metrics.read"], ["views.manage", "keys.manage", "audit.read"]),
         ("member", ["logs.read", "views.manage", "alerts.manage", "boards.manage"], ["keys.manage", "users.manage", "groups.manage"]),
         ("admin", ["keys.manage", "users.manage", "groups.manage", "rules.manage", "archives.manage", "integrations.manage", "audit.read"],
-         ["account.delete", "owner.transfer", "access.grant", "security_alerts.manage"]),
+         ["account.delete", "owner.transfer", "access.grant", "security_alerts.manage", "retention.manage"]),
         ("owner", list(PERMISSIONS), []),
     ],
 )

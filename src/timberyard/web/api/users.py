@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from timberyard.core.errors import BadRequest
+from timberyard.core.errors import BadRequest, Conflict
+from timberyard.meta import accounts
 from timberyard.meta.users import OWNER
 from timberyard.web.access import SESSION_COOKIE, audit, guarded, principal_of
 from timberyard.web.json_body import json_object, required_text
@@ -93,10 +94,30 @@ async def update_account(request: Request) -> JSONResponse:
     return JSONResponse({"id": account.id, "name": account.name, "require_two_factor": required})
 
 
+@guarded("retention.manage")
+async def set_retention(request: Request) -> JSONResponse:
+    """How long the store keeps the account's lines (the owner's call: it decides what is lost).
+    Refused while archiving is on and behind by more than the new retention: lines would expire
+    before they are archived."""
+    principal = principal_of(request)
+    body = await json_object(request, '{"retention_days": 90}')
+    days = accounts.check_retention(body.get("retention_days"))
+    node = request.app.state.node
+    lag = node.archiver.lag_seconds().get(principal.account_id)
+    if lag is not None and lag >= days * 86_400:
+        raise Conflict(f"archiving for this account is {lag / 86_400:.1f} days behind; a {days}-day retention would delete "
+                       "lines before they are archived. Fix the archive first (timberyard archive status)", field="retention_days")
+    before = await run_in_threadpool(node.meta.transact, accounts.set_retention, principal.account_id, days, write=True)
+    await audit(request, principal, "account.retention", target=f"account {principal.account_id}",
+                details={"from": before, "to": days})
+    return JSONResponse({"retention_days": days, "previous_retention_days": before, "archive_lag_s": lag})
+
+
 routes = [
     Route("/api/v1/users", list_users, methods=["GET"]),
     Route("/api/v1/users", create_user, methods=["POST"]),
     Route("/api/v1/users/{user_id}", update_user, methods=["PATCH"]),
     Route("/api/v1/account/owner", transfer_owner, methods=["POST"]),
     Route("/api/v1/account", update_account, methods=["PATCH"]),
+    Route("/api/v1/account/retention", set_retention, methods=["PUT"]),
 ]

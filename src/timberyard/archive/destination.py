@@ -1,0 +1,51 @@
+"""The one small interface every archive destination implements, and how one is chosen.
+
+A destination stores bytes under a key so that a reader sees the whole object or none of it,
+reads them back, and lists keys under a prefix. Archives never delete (`remove` exists only so
+`POST /api/v1/archive/test` can clean up its probe object). Each implementation says in its
+docstring what it promises; docs/archives.md collects them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from timberyard.core.errors import TimberyardError
+
+
+class DestinationError(TimberyardError):
+    """The destination refused or failed an operation; the message says which and why."""
+
+    status = 502
+    code = "ArchiveDestinationFailed"
+
+
+class ObjectMissing(DestinationError):
+    """The key names no object."""
+
+
+class Destination(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def list(self, prefix: str) -> list[str]: ...
+
+    def remove(self, key: str) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+def open_destination(config: dict[str, Any], local_root: Path) -> Destination:
+    """The destination an account's (checked, unsealed) `destination` settings name."""
+    kind = config["type"]
+    if kind == "local":
+        from timberyard.archive.localdir import LocalDirectory
+
+        return LocalDirectory(local_root / config["path"])
+    if kind == "s3":
+        from timberyard.archive.s3 import S3Bucket
+
+        return S3Bucket(config)
+    raise DestinationError(f"unknown archive destination type {kind!r}")

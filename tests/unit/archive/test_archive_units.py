@@ -1,0 +1,134 @@
+"""Archive building blocks on a real local directory: names, the encryption envelope, and the
+signed digest chain as `verify` checks it (modified, deleted, added files, forged and broken chains)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from timberyard.archive import digest, envelope, layout
+from timberyard.archive.config import SET, merged, public
+from timberyard.archive.localdir import LocalDirectory
+from timberyard.archive.verify import verify
+from timberyard.auth.signing import sign
+from timberyard.core.errors import BadRequest
+
+HOUR = 1_764_932_400_000  # 2025-12-05T11:00Z
+
+
+def test_names_follow_mezmos_layout_and_parse_back() -> None:
+    assert layout.data_key("acct1", HOUR, 0, False) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.json.gz"
+    assert layout.data_key("acct1", HOUR, 2, True) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.2.json.gz.enc"
+    assert layout.digest_key("acct1", HOUR, 1) == "digests/year=2025/month=12/day=05/acct1.2025-12-05.1100.1.digest.json"
+    assert layout.parse_data_key(layout.data_key("acct1", HOUR, 2, True)) == ("acct1", HOUR, 2, True)
+    assert layout.parse_digest_key(layout.digest_key("acct1", HOUR, 0)) == ("acct1", HOUR, 0)
+    assert layout.hour_of(HOUR + 3_599_999) == HOUR and layout.hour_of(HOUR + 3_600_000) == HOUR + 3_600_000
+    assert layout.day_prefixes(HOUR, HOUR + 86_400_000) == ["year=2025/month=12/day=05/", "year=2025/month=12/day=06/"]
+
+
+def test_envelope_round_trip_rotation_and_tamper_detection() -> None:
+    old_id, old = envelope.new_key()
+    new_id, new = envelope.new_key()
+    plain = gzip.compress(b'{"_line": "patient admitted"}\n')
+    sealed_old, sealed_new = envelope.seal(plain, old_id, old), envelope.seal(plain, new_id, new)
+    keys = {old_id: old, new_id: new}
+    assert sealed_old[:4] == envelope.MAGIC and b"patient" not in sealed_old
+    assert envelope.open_sealed(sealed_old, keys) == plain == envelope.open_sealed(sealed_new, keys)
+    flipped = bytearray(sealed_new)
+    flipped[-20] ^= 1
+    with pytest.raises(envelope.EnvelopeError, match="failed authentication"):
+        envelope.open_sealed(bytes(flipped), keys)
+    with pytest.raises(envelope.EnvelopeError, match="not among"):
+        envelope.open_sealed(sealed_old, {new_id: new})
+    with pytest.raises(envelope.EnvelopeError, match="bad magic"):
+        envelope.open_sealed(plain, keys)
+
+
+def test_settings_keep_credentials_and_never_show_them() -> None:
+    _, first, _ = merged(None, {"destination": {"type": "s3", "bucket": "acme-logs", "secret_access_key": "hunter2-secret"}})
+    _, second, _ = merged(first, {"destination": {"type": "s3", "bucket": "acme-logs", "secret_access_key": SET, "region": "eu-west-1"}})
+    assert second["destination"]["secret_access_key"] == "hunter2-secret"
+    assert "hunter2" not in str(public(second)) and public(second)["destination"]["secret_access_key"] == SET
+    for body, field in [({"destination": {"type": "local", "path": "../etc"}}, "destination.path"),
+                        ({"destination": {"type": "ftp"}}, "destination.type"), ({"format": "parquet"}, "format"),
+                        ({"colour": 1}, "colour"), ({"destination": {"type": "s3", "bucket": "Bad_Bucket"}}, "destination.bucket")]:
+        with pytest.raises(BadRequest) as raised:
+            merged(None, body)
+        assert raised.value.fields["field"] == field
+
+
+class Delivery:
+    """Deliver files and digests into a real directory the way the exporter does."""
+
+    def __init__(self, root: Path) -> None:
+        self.dest = LocalDirectory(root)
+        self.key = Ed25519PrivateKey.generate()
+        self.link = digest.ChainLink()
+        self.sequence = 0
+
+    def deliver(self, hour: int, n: int, lines: list[bytes], at_ms: int, digest_n: int = 0) -> str:
+        data = gzip.compress(b"\n".join(lines) + b"\n")
+        key = layout.data_key("a1", hour, n, False)
+        self.dest.put(key, data)
+        self.sequence += 1
+        files = [digest.DeliveredFile(key, digest.sha256(data), len(lines), len(data), hour)]
+        body, signature = digest.build(self.key, "a1", self.sequence, at_ms, 0, 1, files, self.link)
+        dkey = layout.digest_key("a1", layout.hour_of(at_ms), digest_n)
+        self.dest.put(dkey, body)
+        self.link = digest.ChainLink(dkey, digest.sha256(body), signature)
+        return key
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> tuple[Delivery, list[str]]:
+    delivery = Delivery(tmp_path)
+    keys = [delivery.deliver(HOUR + h * 3_600_000, 0, [b'{"_line": "x%d"}' % h], HOUR + (h + 1) * 3_600_000 + 60_000) for h in range(3)]
+    keys.append(delivery.deliver(HOUR, 1, [b'{"_line": "late"}'], HOUR + 4 * 3_600_000, digest_n=1))
+    return delivery, keys
+
+
+def _check(delivery: Delivery) -> list[str]:
+    report = verify(delivery.dest, "a1", HOUR, HOUR + 6 * 3_600_000, [delivery.key.public_key()])
+    assert report.digests == 4 and report.files >= 3
+    return report.problems
+
+
+def test_an_intact_archive_verifies_and_silent_hours_are_named(archive: tuple[Delivery, list[str]]) -> None:
+    delivery, _ = archive
+    report = verify(delivery.dest, "a1", HOUR, HOUR + 6 * 3_600_000, [delivery.key.public_key()])
+    assert report.ok, report.problems
+    assert report.notes and "2025-12-05T11:00Z" in report.notes[0] and "2025-12-05T16:00Z" in report.notes[0]
+
+
+def test_modified_deleted_and_added_files_are_reported(archive: tuple[Delivery, list[str]]) -> None:
+    delivery, keys = archive
+    (delivery.dest.root / keys[0]).write_bytes(gzip.compress(b'{"_line": "edited"}\n'))
+    (delivery.dest.root / keys[1]).unlink()
+    added = layout.data_key("a1", HOUR + 2 * 3_600_000, 5, False)
+    delivery.dest.put(added, gzip.compress(b'{"_line": "planted"}\n'))
+    problems = _check(delivery)
+    assert any(p.startswith("modified: " + keys[0]) for p in problems), problems
+    assert any(p.startswith("deleted: " + keys[1]) for p in problems), problems
+    assert any(p.startswith("added: " + added) for p in problems), problems
+
+
+def test_a_forged_digest_and_a_deleted_digest_are_reported(archive: tuple[Delivery, list[str]]) -> None:
+    delivery, keys = archive
+    forger = Ed25519PrivateKey.generate()
+    # The attacker rewrites the first file and re-signs its digest with their own key, claiming the node's key id.
+    first_digest = layout.digest_key("a1", HOUR + 3_600_000, 0)
+    body, _ = digest.read(delivery.dest.get(first_digest))
+    forged_data = gzip.compress(b'{"_line": "rewritten"}\n')
+    delivery.dest.put(keys[0], forged_data)
+    body["files"][0]["sha256"] = digest.sha256(forged_data)
+    forged = orjson.dumps({"digest": body, "signature": sign(forger, digest.body_hash(body))}, option=orjson.OPT_SORT_KEYS)
+    delivery.dest.put(first_digest, forged)
+    (delivery.dest.root / layout.digest_key("a1", HOUR + 3 * 3_600_000, 0)).unlink()
+    problems = verify(delivery.dest, "a1", HOUR, HOUR + 6 * 3_600_000, [delivery.key.public_key()]).problems
+    assert any(p.startswith("forged: digest " + first_digest) for p in problems), problems
+    assert any("broken chain" in p and "missing" in p for p in problems), problems
+    assert any("does not name" in p for p in problems), problems  # the forged digest's hash no longer matches its successor
