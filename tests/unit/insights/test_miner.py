@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -145,3 +146,15 @@ def test_a_variable_word_in_a_routing_position_splits() -> None:
     # there starts a new template rather than a slot.
     miner = TemplateMiner()
     assert miner.add("user müller logged in")[0] != miner.add("user schröder logged in")[0]
+
+
+def test_time_per_line_grows_linearly() -> None:
+    # Lines shaped to make a backtracking pattern quadratic: at 64 KiB a quadratic step takes
+    # tens of seconds, a linear one milliseconds, so the bound is loose for a busy machine.
+    shapes = ["1" + ".1" * 32_000 + ".", "1." * 32_000 + "a", "a1:" * 21_000, "\\1" * 32_000, "a1.b2-c3_" * 7_000,
+              "-" * 64_000, "a." * 32_000 + "com", "a." * 32_000, "a" * 64_000 + ":1", "/a" * 32_000, "9" * 64_000, ": " * 32_000]
+    miner = TemplateMiner(limits=Limits(max_chars=65_536, max_tokens=100_000))
+    started = time.perf_counter()
+    for line in shapes:
+        miner.add(line)
+    assert time.perf_counter() - started < 5
