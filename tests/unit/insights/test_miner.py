@@ -158,3 +158,13 @@ def test_time_per_line_grows_linearly() -> None:
     for line in shapes:
         miner.add(line)
     assert time.perf_counter() - started < 5
+
+
+def test_branch_limit_sends_further_tokens_down_the_wildcard_branch() -> None:
+    miner = TemplateMiner(limits=Limits(max_children=2))
+    alpha, beta = miner.add("alpha joined the ring")[0], miner.add("beta joined the ring")[0]
+    gamma = miner.add("gamma joined the ring")
+    delta = miner.add("delta joined the ring")
+    assert len({alpha, beta, gamma[0]}) == 3
+    assert delta == (gamma[0], "<*> joined the ring")
+    assert miner.match("epsilon joined the ring") == delta
