@@ -1,0 +1,1 @@
+"""Insights: log templates mined online from the stream (anomaly detection builds on them)."""
