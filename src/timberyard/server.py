@@ -91,11 +91,6 @@ class Node:
         read here, not in recover(), so a missing key or a damaged log is a clear start-up error."""
         settings = self.settings
         cipher = load_cipher(settings.wal_encryption_key_file, os.environ.get(KEY_ENV))
-        if settings.archive_settle_s * 1000 <= settings.batch_max_wait_ms:
-            raise ConfigError(
-                f"archive_settle_s ({settings.archive_settle_s}) must be longer than batch_max_wait_ms "
-                f"({settings.batch_max_wait_ms} ms), or archives could miss lines still on their way to the store"
-            )
         self._lock.acquire()
         self.wal = WriteAheadLog(
             settings.wal_dir,

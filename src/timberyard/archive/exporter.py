@@ -3,9 +3,9 @@ files, exactly once.
 
 Each account has a watermark on line ids (meta/archives.py). A run archives the lines with
 `watermark < id <= through`, where `through` is the last id of a receive time old enough that
-every line received before it is in the store: `archive_settle_s` before now (more than the
-batcher's flush interval), and never past a line still waiting for the store (a store that was
-down, a WAL replay). Line ids are allocated at receive time (their high bits are it), so that
+every line received before it is in the store: `archive_settle_s` before now (time for a line to
+reach the write-ahead log), and never past a line still waiting for the store (the batcher's
+queue however long it waits, a store that was down, a WAL replay). Line ids are allocated at receive time (their high bits are it), so that
 range is complete.
 
 A run: read the range (grouped by the hour of each line's `ts`), pin it in the database, upload
