@@ -377,12 +377,9 @@ class AlertEngine:
 
     def _suppression(self, alert: LoadedAlert, now: datetime, state: str) -> str | None:
         record, definition = alert.record, alert.definition
-        if record.muted:
-            return "muted"
-        if record.snoozed_until is not None and now < record.snoozed_until:
-            return "snoozed"
-        if state == "resolved":
-            return None
+        silenced = record.silenced_by(now)
+        if silenced or state == "resolved":
+            return silenced
         if definition.schedule is not None and not definition.schedule.allows(now):
             return "schedule"
         if alert.last_fired_at is not None and (now - alert.last_fired_at).total_seconds() < definition.cooldown_s:

@@ -44,7 +44,7 @@ class SecurityNotifier:
 
     def _fire(self, alert: repo.AlertRecord, entry: AuditEntryInfo) -> None:
         now = self.now()
-        suppressed_by = _suppression(alert, now)
+        suppressed_by = alert.silenced_by(now)
         line = event_line(entry)
         record = self.meta.transact(
             repo.record_firing, alert.id, alert.account_id, entry.at, entry.at, "suppressed" if suppressed_by else "firing",
@@ -70,11 +70,3 @@ def event_line(entry: AuditEntryInfo) -> dict[str, object]:
         "_line": text, "_ts": int(entry.at.timestamp() * 1000), "_app": "timberyard", "_host": "", "level": "warn",
         "action": entry.action, "outcome": entry.outcome, "target": entry.target or "", "audit_seq": entry.seq,
     }
-
-
-def _suppression(alert: repo.AlertRecord, now: datetime) -> str | None:
-    if alert.muted:
-        return "muted"
-    if alert.snoozed_until is not None and now < alert.snoozed_until:
-        return "snoozed"
-    return None

@@ -41,6 +41,14 @@ class AlertRecord:
     created_at: datetime
     updated_at: datetime
 
+    def silenced_by(self, now: datetime) -> str | None:
+        """"muted" or "snoozed" when the owner asked for quiet at `now`, else None."""
+        if self.muted:
+            return "muted"
+        if self.snoozed_until is not None and now < self.snoozed_until:
+            return "snoozed"
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class ViewSelection:
