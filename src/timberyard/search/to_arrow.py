@@ -156,8 +156,7 @@ def _compile(node: Node) -> Evaluate:
             evaluate = _compile(item)
             return lambda lines: pc.invert(evaluate(lines))
         case Term(text):
-            pattern = term_pattern(text)
-            return lambda lines: pc.match_substring_regex(lines.text("line"), pattern)
+            return _term(text)
         case Phrase(text):
             needle = ascii_lower(text)
             return lambda lines: pc.match_substring(lines.lowered_line(), needle)
@@ -171,6 +170,31 @@ def _compile(node: Node) -> Evaluate:
         case Compare(field, op, value):
             return _compare(field, _COMPARE[op], value)
     raise TypeError(f"not a search node: {node!r}")  # pragma: no cover
+
+
+def _term(text: str) -> Evaluate:
+    """The term's RE2 pattern, run only on the lines that contain its text in any case. That
+    search (RE2's literal mode, Unicode case folding) finds every line the pattern does and maybe
+    a few more, and is three times cheaper than the pattern over a whole batch (5 vs 17 ms per
+    50,000 lines), which is what an alert engine or a live tail does for each term it watches."""
+    pattern = term_pattern(text)
+
+    def evaluate(lines: _Lines) -> pa.BooleanArray:
+        line = lines.text("line")
+        candidates = pc.match_substring(line, text, ignore_case=True)
+        if candidates.true_count > len(candidates) * _WHOLE_PATTERN_ABOVE:
+            return pc.match_substring_regex(line, pattern)
+        found = candidates.to_numpy(zero_copy_only=False)
+        positions = np.flatnonzero(found)
+        if len(positions):
+            found[positions] = pc.match_substring_regex(line.take(positions), pattern).to_numpy(zero_copy_only=False)
+        return pa.array(found)
+
+    return evaluate
+
+
+# Above this share of candidate lines, the pattern over the whole batch beats taking them.
+_WHOLE_PATTERN_ABOVE = 0.5
 
 
 def _decide(checks: list[tuple[int, Evaluate]], settled: bool) -> Evaluate:

@@ -81,3 +81,20 @@ def test_fields_without_paths() -> None:
     batch = pa.table({"line": ["a", "b"], "fields": FieldColumns(2).to_struct()})
     assert mask("user.id:*", batch) == [False, False]
     assert mask("-user.id:1", batch) == [True, True]
+
+
+# One line in twenty holds each case below, so the term's text search leaves few candidates and
+# the exact pattern runs on those only (a larger share runs it over the whole batch instead).
+@pytest.mark.parametrize(
+    ("query", "line", "expected"),
+    [
+        ("error", "ERROR at boot", True),  # any ASCII case
+        ("error", "terror in the logs", False),  # inside a word: the text matches, the term does not
+        ("kelvin", "\u212aelvin", False),  # KELVIN SIGN folds to k for Unicode, not for the term's ASCII rule
+        ("stop", "\u017ftop", False),  # LONG S folds to s likewise
+        ("stop", "kelvin stop", True),
+    ],
+)
+def test_a_term_checks_its_few_candidate_lines_exactly(query: str, line: str, expected: bool) -> None:
+    batch = pa.table({"line": [line] + [f"filler {i}" for i in range(19)]})
+    assert mask(query, batch) == [expected] + [False] * 19
