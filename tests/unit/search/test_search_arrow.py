@@ -83,7 +83,7 @@ def test_fields_without_paths() -> None:
     assert mask("-user.id:1", batch) == [True, True]
 
 
-# One line in twenty holds each case below, so the term's text search leaves few candidates and
+# One line in twenty holds each case below, so the text search of a term or phrase leaves few candidates and
 # the exact pattern runs on those only (a larger share runs it over the whole batch instead).
 @pytest.mark.parametrize(
     ("query", "line", "expected"),
@@ -93,6 +93,8 @@ def test_fields_without_paths() -> None:
         ("kelvin", "\u212aelvin", False),  # KELVIN SIGN folds to k for Unicode, not for the term's ASCII rule
         ("stop", "\u017ftop", False),  # LONG S folds to s likewise
         ("stop", "kelvin stop", True),
+        ('"AT BOOT"', "error at boot", True),  # a phrase folds ASCII case
+        ('"kelvin"', "\u212aelvin", False),  # and only ASCII case
     ],
 )
 def test_a_term_checks_its_few_candidate_lines_exactly(query: str, line: str, expected: bool) -> None:
