@@ -91,6 +91,7 @@ def test_rules_are_created_listed_changed_moved_and_deleted(server: Server) -> N
         ({"kind": "redact", "name": "x", "detectors": ["passport"]}, "detectors", "unknown detector 'passport'"),
         ({"kind": "exclude", "name": "x", "query": ""}, "query", "an exclusion needs a query"),
         ({"kind": "exclude", "name": "x", "query": "x", "scope": "y"}, None, "unknown fields: scope"),
+        ({"kind": "retain", "name": "x", "query": "level:debug", "days": 0}, "days", "days must be a whole number from 1"),
         ({"kind": "nope", "name": "x"}, "kind", "kind must be one of"),
     ],
 )
@@ -122,6 +123,22 @@ def test_only_admins_and_the_owner_manage_rules(server: Server) -> None:
             assert "rules.manage" in response.json()["error"]
     assert ok(call(server, "GET", f"{API}/{made['id']}"))["enabled"] is True
     ok(call(server, "DELETE", f"{API}/{made['id']}"))
+
+
+def test_retention_rules_are_the_owners(server: Server) -> None:
+    rule = {"kind": "retain", "name": f"noise-{uuid.uuid4().hex[:6]}", "query": "level:debug", "days": 3}
+    refused = call(server, "POST", API, json=rule)  # the service key is an admin's
+    assert refused.status_code == 403 and refused.json()["code"] == "PermissionDenied"
+    assert refused.json()["permission"] == "retention.manage" and "owner" in refused.json()["error"]
+    with httpx.Client(base_url=server.url, timeout=30) as owner:
+        login = owner.post("/api/v1/auth/login", json={"email": server.credentials["owner_email"], "password": server.credentials["owner_password"]})
+        owner.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        made = ok(owner.post(API, json={**rule, "samples": [{"line": "cache warm", "level": "debug"}, "order placed"]}), 201)
+        assert [line["retention_days"] for line in made["test"]["results"]] == [3, None]
+        assert call(server, "PATCH", f"{API}/{made['id']}", json={"days": 1}).status_code == 403
+        assert call(server, "DELETE", f"{API}/{made['id']}").status_code == 403
+        ok(call(server, "GET", f"{API}/{made['id']}"))  # admins still read every rule
+        ok(owner.delete(f"{API}/{made['id']}"))
 
 
 def test_changes_are_audited_with_the_definition_but_never_samples(server: Server) -> None:
@@ -270,6 +287,11 @@ def test_the_cli_adds_lists_tests_updates_and_removes_rules(server: Server) -> N
     tested = run_cli("rules", "test", "redact", "--detector", "ssn", "--samples-file", "-", env=env,
                      input=b"ssn 123-45-6789\nnothing\n").stdout.decode()
     assert "ssn [REDACTED]" in tested and "1 of 2 sample lines matched" in tested
+    retained = run_cli("rules", "test", "retain", "--query", "cache", "--days", "3", "--sample", "cache warm", "--sample", "other",
+                       env=env).stdout.decode()
+    assert "cache warm  (kept 3 days at most)" in retained and "1 of 2 sample lines matched" in retained
+    refused = run_cli("rules", "add", "retain", "noise", "--query", "cache", "--days", "3", env=env, check=False)
+    assert refused.returncode == 1 and "only the owner may change a retention rule" in refused.stderr.decode()
     shop = next(r for r in listed if r["name"] == "shop")
     assert "disabled" in run_cli("rules", "update", shop["id"], "--disable", env=env).stdout.decode()
     failed = run_cli("rules", "add", "parse", "bad", "--grok", "%{IPV:x}", env=env, check=False)

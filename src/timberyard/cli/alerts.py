@@ -42,8 +42,8 @@ def alerts() -> None:
     Quiet for a maintenance window:
       timberyard alerts mute ALERT_ID --until 2026-12-05T18:00:00Z
     Send the account's security events (repeated failed sign-ins, break-glass access, audit
-    chain problems) to channel 2; only an owner's key may:
-      timberyard alerts create "security" --kind security --channel 2
+    chain problems) to channel 2; only the owner may, and service keys are never the owner's,
+    so the owner does it in the web UI (Settings → Alerts) or with a signed-in API session.
     """
 
 

@@ -19,16 +19,20 @@ from timberyard.cli.remote import server_option, service_key_option
 from timberyard.cli.render import terminal_safe
 from timberyard.cli.render import print_table
 
-KINDS = ("parse", "redact", "exclude")
+KINDS = ("parse", "redact", "exclude", "retain")
 
 
 @main.group()
 def rules() -> None:
-    """Ingest rules: parse lines into fields, redact sensitive values, exclude lines.
+    """Ingest rules: parse lines into fields, redact sensitive values, exclude lines, keep
+    some lines for fewer days.
 
     Rules apply to lines that arrive after they are saved, in the order of their position:
-    parse rules first, then redaction, then exclusion. Every command talks to the node and
-    needs an admin service key (--key or TIMBERYARD_SERVICE_KEY).
+    parse rules first, then redaction, exclusion and retention. Every command talks to the node
+    and needs an admin service key (--key or TIMBERYARD_SERVICE_KEY). Adding, changing or
+    removing a retention rule is the owner's alone (as is the account's retention), which a
+    service key never is: the owner does it in the web UI (Settings → Rules); here an admin can
+    list them and try one on sample lines.
 
     \b
     Parse nginx-style lines of app "shop" into fields, trying it on a line first:
@@ -42,6 +46,8 @@ def rules() -> None:
     Drop health checks, or keep them for live tail and alerts only:
       timberyard rules add exclude "health checks" --query 'path:/healthz'
       timberyard rules add exclude "debug" --query 'level:debug' --preserve-for-tail
+    What a rule keeping debug lines 3 days would do to a line:
+      timberyard rules test retain --query 'level:debug' --days 3 --sample 'DEBUG cache warm'
     See, change, remove:
       timberyard rules list
       timberyard rules update RULE_ID --disable
@@ -75,9 +81,11 @@ def definition_options(function: Any) -> Any:
         click.option("--preset", help="redact: a preset of detectors: hipaa."),
         click.option("--pattern", "patterns", multiple=True, help="redact: a custom regex whose matches are masked (repeatable)."),
         click.option("--marker", help="redact: what replaces a match [default: [REDACTED]]; {detector} names the detector."),
-        click.option("--query", help="exclude: the search query of the lines to exclude."),
+        click.option("--query", help="exclude, retain: the search query of the lines to exclude or keep for --days."),
         click.option("--preserve-for-tail/--drop", "preserve", default=None,
                      help="exclude: keep matching lines for live tail and alerts (not stored), or drop them [default: drop]."),
+        click.option("--days", type=click.IntRange(1, 65_535),
+                     help="retain: how many days the store keeps the matching lines (the account's retention when shorter)."),
         click.option("--sample", "samples", multiple=True, help="A sample line to try the rule on (repeatable); never stored."),
         click.option("--samples-file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
                      help="Sample lines to try the rule on, one per line ('-' for stdin)."),
@@ -91,7 +99,7 @@ def definition_options(function: Any) -> Any:
 
 def _definition(options: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for key in ("scope", "regex", "grok", "types", "preset", "marker", "query"):
+    for key in ("scope", "regex", "grok", "types", "preset", "marker", "query", "days"):
         if options.get(key) is not None:
             body[key] = options[key]
     if options.get("definitions"):
@@ -154,8 +162,10 @@ def summary(rule: dict[str, Any]) -> str:
         parts = ([f"preset {rule['preset']}"] if rule.get("preset") else []) + list(rule.get("detectors") or [])
         parts += [f"/{p}/" for p in rule.get("patterns") or []]
         what = f"{', '.join(parts)} -> {rule['marker']}"
-    else:
+    elif rule["kind"] == "exclude":
         what = f"{'keep for tail' if rule['preserve_for_tail'] else 'drop'}: {rule['query']}"
+    else:
+        what = f"keep {rule['days']} day{'' if rule['days'] == 1 else 's'}: {rule['query']}"
     scope = rule.get("scope")
     return f"{what} (where {scope})" if scope else what
 
@@ -269,6 +279,8 @@ def _print_test(result: dict[str, Any]) -> None:
     for number, line in enumerate(result["results"], start=1):
         mark = "match" if line["matched"] else "no match"
         outcome = "" if line["stored"] else ("  (kept for live tail only)" if line["live_tail"] else "  (dropped)")
+        if line.get("retention_days"):
+            outcome = f"  (kept {line['retention_days']} days at most)"
         click.echo(f"{number:>3} {mark:<8} {terminal_safe(line['line'])}{outcome}")
         shown = line.get("extracted") if result["kind"] == "parse" else None
         if shown:

@@ -190,6 +190,7 @@ STAGE_COLUMNS: dict[str, pa.DataType] = {
     "k8s_node": pa.string(),
     "format": pa.string(),
     "stored": pa.bool_(),
+    "retention_days": pa.uint16(),  # null: the account's
 }
 
 
@@ -231,7 +232,7 @@ def _repeat(value: Any, kind: pa.DataType, count: int) -> pa.Array:
 
 
 def _default(kind: pa.DataType, count: int) -> pa.Array:
-    if kind == TIMESTAMP or kind == pa.uint64():
+    if kind == TIMESTAMP or pa.types.is_integer(kind):
         return pa.nulls(count, kind)
     if kind == pa.bool_():
         return pa.repeat(pa.scalar(True), count)

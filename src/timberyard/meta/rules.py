@@ -24,7 +24,7 @@ from timberyard.core.errors import Conflict, NotFound
 from timberyard.meta.info import iso
 from timberyard.meta.models import IngestRule, RuleCount, utcnow
 
-KINDS = ("parse", "redact", "exclude")  # also the order the stages apply them in
+KINDS = ("parse", "redact", "exclude", "retain")  # also the order the stages apply them in
 
 
 @dataclass(frozen=True, slots=True)

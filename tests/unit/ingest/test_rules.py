@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from unit.ingest.conftest import MS, column, fields_of, run
-from timberyard.core.errors import BadRequest, Conflict, NotFound
+from timberyard.core.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from timberyard.core.fields import FieldColumns, JsonColumn, flatten
 from timberyard.ingest.batch import line_batch
 from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.rules.check import check_rule
-from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, RuleTally
+from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, RetainRule, RuleTally
 from timberyard.parse.re2 import re2_pattern
 from timberyard.ingest.stages import Context
 from timberyard.meta import field_types as field_type_repository
@@ -37,6 +37,7 @@ def rules_of(*definitions: tuple[str, dict[str, Any]], tally: RuleTally | None =
         parsers=tuple(r for r in compiled if type(r).__name__ == "ParseRule"),  # type: ignore[misc]
         redactions=tuple(r for r in compiled if type(r).__name__ == "RedactRule"),  # type: ignore[misc]
         exclusions=tuple(r for r in compiled if isinstance(r, ExcludeRule)),
+        retentions=tuple(r for r in compiled if isinstance(r, RetainRule)),
         tally=tally,
     )
 
@@ -83,6 +84,13 @@ def rules_of(*definitions: tuple[str, dict[str, Any]], tally: RuleTally | None =
         ("exclude", {}, "query", "an exclusion needs a query"),
         ("exclude", {"query": "   "}, "query", "an exclusion needs a query"),
         ("exclude", {"query": "x", "preserve_for_tail": "yes"}, "preserve_for_tail", "must be true"),
+        ("retain", {"days": 3}, "query", "a retention rule needs a query"),
+        ("retain", {"query": "level:debug"}, "days", "days must be a whole number from 1 to 65,535"),
+        ("retain", {"query": "level:debug", "days": 0}, "days", "days must be a whole number"),
+        ("retain", {"query": "level:debug", "days": 65_536}, "days", "days must be a whole number"),
+        ("retain", {"query": "level:debug", "days": 2.5}, "days", "days must be a whole number"),
+        ("retain", {"query": "level:debug", "days": True}, "days", "days must be a whole number"),
+        ("retain", {"query": "x", "days": 3, "preserve_for_tail": True}, None, "unknown fields: preserve_for_tail; retain rules have"),
     ],
 )
 def test_bad_rules_are_400s_that_name_the_field_and_the_problem(kind: str, definition: dict[str, Any], field: str | None, message: str) -> None:
@@ -265,6 +273,30 @@ def test_exclusion_queries_see_fields_and_redacted_text(context: Make) -> None:
     assert column(record, "line") == ['{"status": 200}', "mail [REDACTED]"]
 
 
+def test_retention_rules_shorten_the_first_matching_lines_and_never_lengthen(context: Make) -> None:
+    tally = RuleTally()
+    rules = rules_of(
+        ("retain", {"query": "level:debug", "days": 3}),
+        ("retain", {"query": "healthz OR level:debug", "days": 7}),
+        ("retain", {"query": "audit", "days": 60_000}),
+        ("exclude", {"query": "dropped"}),
+        tally=tally,
+    )
+    lines = ["cache warm", "GET /healthz", "order placed", "audit: user deleted", "dropped debug"]
+    batch = line_batch("acct", "http", lines, level=["debug", "info", "info", "info", "debug"])
+    record = run(batch, context(rules=rules, retention_days=90))
+    assert column(record, "line") == lines[:4]  # excluded lines are gone before retention is decided
+    assert column(record, "retention_days") == [3, 7, 90, 90]  # first match; the account's 90 caps 60,000
+    assert tally.pending() == {("id0", DAY): 1, ("id1", DAY): 1, ("id2", DAY): 1, ("id3", DAY): 1}  # the exclusion too
+
+
+def test_without_retention_rules_every_line_keeps_the_accounts_retention(context: Make) -> None:
+    rules = rules_of(("retain", {"query": "never-in-these-lines", "days": 1}))
+    record = run(line_batch("acct", "http", ["a", "b"]), context(rules=rules, retention_days=45))
+    assert column(record, "retention_days") == [45, 45]
+    assert column(run(line_batch("acct", "http", ["c"]), context(retention_days=45)), "retention_days") == [45]
+
+
 def test_parse_rules_come_first_in_order_within_their_scope(context: Make) -> None:
     rules = rules_of(
         ("parse", {"scope": "app:shop", "grok": "%{IP:client} %{WORD:method} %{NUMBER:status:int}"}),
@@ -293,9 +325,9 @@ def book(metadata: MetaDB) -> RuleBook:
 
 
 def test_rules_are_stored_listed_moved_and_deleted_in_order(book: RuleBook, account: str) -> None:
-    first, _ = book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "kube-probe"}, "admin@example.com")
-    second, _ = book.create_rule(account, {"kind": "exclude", "name": "debug", "query": "level:debug", "preserve_for_tail": True}, "admin@example.com")
-    parse, _ = book.create_rule(account, {"kind": "parse", "name": "shop", "grok": "%{IP:client}", "position": 5}, "admin@example.com")
+    first, _ = book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "kube-probe"}, "admin@example.com", role="admin")
+    second, _ = book.create_rule(account, {"kind": "exclude", "name": "debug", "query": "level:debug", "preserve_for_tail": True}, "admin@example.com", role="admin")
+    parse, _ = book.create_rule(account, {"kind": "parse", "name": "shop", "grok": "%{IP:client}", "position": 5}, "admin@example.com", role="admin")
     assert (first.position, second.position, parse.position) == (1, 2, 1)
     listed = book.list_rules(account)
     assert [(r["kind"], r["name"], r["position"]) for r in listed] == [("parse", "shop", 1), ("exclude", "probes", 1), ("exclude", "debug", 2)]
@@ -303,54 +335,71 @@ def test_rules_are_stored_listed_moved_and_deleted_in_order(book: RuleBook, acco
         "id": "", "kind": "exclude", "name": "debug", "position": 2, "enabled": True, "query": "level:debug", "preserve_for_tail": True,
         "created_by": "admin@example.com", "created_at": "", "updated_at": "", "lines_today": 0, "lines_total": 0,
     }
-    before, after, _ = book.update_rule(account, second.id, {"position": 1, "enabled": False})
+    before, after, _ = book.update_rule(account, second.id, {"position": 1, "enabled": False}, role="admin")
     assert (before.position, after.position, after.enabled) == (2, 1, False)
     assert [r["name"] for r in book.list_rules(account) if r["kind"] == "exclude"] == ["debug", "probes"]
-    book.delete_rule(account, second.id)
+    book.delete_rule(account, second.id, role="admin")
     assert [(r["name"], r["position"]) for r in book.list_rules(account) if r["kind"] == "exclude"] == [("probes", 1)]
 
 
+def test_only_a_role_that_manages_retention_changes_retention_rules(book: RuleBook, account: str) -> None:
+    rule = {"kind": "retain", "name": "debug noise", "query": "level:debug", "days": 3}
+    with pytest.raises(PermissionDenied) as caught:
+        book.create_rule(account, dict(rule), "admin@example.com", role="admin")
+    assert "retention.manage" in str(caught.value.fields) and "owner" in caught.value.message
+    made, _ = book.create_rule(account, dict(rule), "owner@example.com", role="owner")
+    for attempt in (lambda: book.update_rule(account, made.id, {"days": 1}, role="admin"),
+                    lambda: book.delete_rule(account, made.id, role="admin")):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert book.get_rule(account, made.id)["days"] == 3
+    book.create_rule(account, {"kind": "exclude", "name": "e", "query": "x"}, "admin@example.com", role="admin")  # other kinds: admins
+    _, changed, _ = book.update_rule(account, made.id, {"days": 1}, role="owner")
+    assert changed.definition["days"] == 1
+    book.delete_rule(account, made.id, role="owner")
+
+
 def test_names_are_unique_per_kind_and_other_accounts_rules_are_missing(book: RuleBook, account: str, metadata: MetaDB) -> None:
-    made, _ = book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "probe"}, "a")
+    made, _ = book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "probe"}, "a", role="admin")
     with pytest.raises(Conflict, match="an exclude rule named 'probes' already exists"):
-        book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "other"}, "a")
-    book.create_rule(account, {"kind": "redact", "name": "probes", "detectors": ["ssn"]}, "a")  # another kind: fine
+        book.create_rule(account, {"kind": "exclude", "name": "probes", "query": "other"}, "a", role="admin")
+    book.create_rule(account, {"kind": "redact", "name": "probes", "detectors": ["ssn"]}, "a", role="admin")  # another kind: fine
     other = metadata.create_account("other").id
-    for attempt in (lambda: book.get_rule(other, made.id), lambda: book.delete_rule(other, made.id), lambda: book.update_rule(other, made.id, {})):
+    for attempt in (lambda: book.get_rule(other, made.id), lambda: book.delete_rule(other, made.id, role="admin"), lambda: book.update_rule(other, made.id, {}, role="admin")):
         with pytest.raises(NotFound):
             attempt()
 
 
 def test_updates_merge_switch_syntax_and_refuse_a_new_kind(book: RuleBook, account: str) -> None:
-    made, _ = book.create_rule(account, {"kind": "parse", "name": "p", "regex": "(?P<n>\\d+)", "types": {"n": "int"}}, "a")
-    _, after, _ = book.update_rule(account, made.id, {"grok": "%{INT:n:int}"})
+    made, _ = book.create_rule(account, {"kind": "parse", "name": "p", "regex": "(?P<n>\\d+)", "types": {"n": "int"}}, "a", role="admin")
+    _, after, _ = book.update_rule(account, made.id, {"grok": "%{INT:n:int}"}, role="admin")
     assert after.definition["grok"] == "%{INT:n:int}" and after.definition["regex"] is None and after.definition["types"] == {}
-    _, renamed, _ = book.update_rule(account, made.id, {"name": "numbers", "scope": "app:x"})
+    _, renamed, _ = book.update_rule(account, made.id, {"name": "numbers", "scope": "app:x"}, role="admin")
     assert renamed.name == "numbers" and renamed.definition["scope"] == "app:x" and renamed.definition["grok"] == "%{INT:n:int}"
     with pytest.raises(BadRequest, match="kind cannot change"):
-        book.update_rule(account, made.id, {"kind": "redact"})
+        book.update_rule(account, made.id, {"kind": "redact"}, role="admin")
     with pytest.raises(BadRequest, match="unknown grok pattern"):
-        book.update_rule(account, made.id, {"grok": "%{NOPE:x}"})
+        book.update_rule(account, made.id, {"grok": "%{NOPE:x}"}, role="admin")
     assert book.get_rule(account, made.id)["grok"] == "%{INT:n:int}"
 
 
 def test_the_stages_get_enabled_rules_cached_until_a_rule_changes(book: RuleBook, account: str) -> None:
     assert book.for_account(account).exclusions == ()
-    made, _ = book.create_rule(account, {"kind": "exclude", "name": "e", "query": "x"}, "a")
+    made, _ = book.create_rule(account, {"kind": "exclude", "name": "e", "query": "x"}, "a", role="admin")
     compiled = book.for_account(account)
     assert [r.name for r in compiled.exclusions] == ["e"]
     assert book.for_account(account) is compiled
-    book.update_rule(account, made.id, {"enabled": False})
+    book.update_rule(account, made.id, {"enabled": False}, role="admin")
     assert book.for_account(account).exclusions == ()
 
 
 def test_counts_are_kept_per_rule_per_day_and_flushed(book: RuleBook, account: str, context: Make) -> None:
-    made, _ = book.create_rule(account, {"kind": "exclude", "name": "e", "query": "drop"}, "a")
-    doomed, _ = book.create_rule(account, {"kind": "exclude", "name": "gone", "query": "gone"}, "a")
+    made, _ = book.create_rule(account, {"kind": "exclude", "name": "e", "query": "drop"}, "a", role="admin")
+    doomed, _ = book.create_rule(account, {"kind": "exclude", "name": "gone", "query": "gone"}, "a", role="admin")
     rules = book.for_account(account)
     run(line_batch("acct", "http", ["drop me", "drop me too", "keep", "gone"]), context(rules=rules))
     assert book.get_rule(account, made.id)["lines_today"] == 2  # pending, not yet flushed
-    book.delete_rule(account, doomed.id)
+    book.delete_rule(account, doomed.id, role="admin")
     book.flush()
     book.flush()  # nothing pending: nothing written twice
     run(line_batch("acct", "http", ["drop"]), context(rules=rules, received_ms=MS - 86_400_000))
@@ -387,11 +436,11 @@ def test_sample_runs_warn_about_values_that_do_not_convert(book: RuleBook, accou
 
 
 def test_create_with_samples_tests_the_rule_it_saved(book: RuleBook, account: str) -> None:
-    made, test = book.create_rule(account, {"kind": "redact", "name": "r", "detectors": ["email"], "samples": ["to a@b.io"]}, "a")
+    made, test = book.create_rule(account, {"kind": "redact", "name": "r", "detectors": ["email"], "samples": ["to a@b.io"]}, "a", role="admin")
     assert test is not None and test["results"][0]["line"] == "to [REDACTED]"
     assert "samples" not in made.definition
     with pytest.raises(BadRequest, match="samples must be a list"):
-        book.create_rule(account, {"kind": "redact", "name": "r2", "detectors": ["email"], "samples": "to a@b.io"}, "a")
+        book.create_rule(account, {"kind": "redact", "name": "r2", "detectors": ["email"], "samples": "to a@b.io"}, "a", role="admin")
     assert [r["name"] for r in book.list_rules(account)] == ["r"]  # a bad sample is refused before saving
 
 
@@ -399,7 +448,7 @@ def test_a_stored_rule_that_no_longer_compiles_is_skipped_not_fatal(book: RuleBo
     from timberyard.meta import rules as repository
 
     metadata.transact(lambda s: repository.create_rule(s, account, "parse", "old", {"grok": "%{GONE:x}"}, enabled=True, position=None, created_by="upgrade"), write=True)
-    book.create_rule(account, {"kind": "exclude", "name": "e", "query": "x"}, "a")
+    book.create_rule(account, {"kind": "exclude", "name": "e", "query": "x"}, "a", role="admin")
     compiled = book.for_account(account)
     assert compiled.parsers == () and len(compiled.exclusions) == 1
 

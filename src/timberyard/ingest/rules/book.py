@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from timberyard.core.errors import BadRequest
+from timberyard.auth.permissions import has_permission, holders
+from timberyard.core.errors import BadRequest, PermissionDenied
 from timberyard.ingest.batch import LineBatch
 from timberyard.ingest.rules.check import CheckedRule, RuleError, check_rule, compile_stored
-from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, ParseRule, RedactRule, RuleTally
+from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, ParseRule, RedactRule, RetainRule, Rule, RuleTally
 from timberyard.ingest.rules.samples import SAMPLES, run_samples, sample_batch
 from timberyard.meta import rules as repository
 from timberyard.meta.database import MetaDB
@@ -26,6 +27,7 @@ from timberyard.meta.rules import KINDS, RuleInfo
 
 log = logging.getLogger(__name__)
 
+RETENTION_PERMISSION = "retention.manage"
 RELOAD_S = 60  # a node re-reads an account's rules at least this often (changes made elsewhere)
 MAX_RULES_PER_KIND = 100
 
@@ -54,7 +56,7 @@ class RuleBook:
         if cached is not None and cached[1] > now:
             return cached[0]
         stored = self.meta.transact(_enabled_rules, account, write=False)
-        compiled = AccountRules(*_compile_all(stored), tally=self.tally)
+        compiled = AccountRules(**_compile_all(stored), tally=self.tally)
         with self._lock:
             if self._generation[account] == generation:
                 self._cache[account] = (compiled, now + self.reload_s)
@@ -88,7 +90,9 @@ class RuleBook:
         rule = self.meta.transact(repository.get_rule, account, rule_id, write=False)
         return describe(rule, self._counts(account).get(rule.id, (0, 0)))
 
-    def create_rule(self, account: str, body: Mapping[str, Any], created_by: str) -> tuple[RuleInfo, dict[str, Any] | None]:
+    def create_rule(
+        self, account: str, body: Mapping[str, Any], created_by: str, *, role: str
+    ) -> tuple[RuleInfo, dict[str, Any] | None]:
         """A new rule from the request's fields (`kind`, `name` and the kind's settings); with
         `samples`, also what it does to them (see `try_rule`)."""
         samples = body.get(SAMPLES)
@@ -98,6 +102,7 @@ class RuleBook:
         enabled = _flag(given.pop("enabled", True))
         position = _position(given.pop("position", None))
         checked = check_rule(given.pop("kind"), given.pop("name", None), given)
+        _authorise(checked.kind, role)
         batch = sample_batch(account, samples) if samples is not None else None  # a bad sample: a 400 before saving
         if self.meta.transact(repository.count_of_kind, account, checked.kind, write=False) >= MAX_RULES_PER_KIND:
             raise RuleError(f"an account may have at most {MAX_RULES_PER_KIND} {checked.kind} rules")
@@ -106,11 +111,12 @@ class RuleBook:
         return created, (self._run(batch, checked) if batch is not None else None)
 
     def update_rule(
-        self, account: str, rule_id: str, body: Mapping[str, Any]
+        self, account: str, rule_id: str, body: Mapping[str, Any], *, role: str
     ) -> tuple[RuleInfo, RuleInfo, dict[str, Any] | None]:
         """Change the fields given (`null` resets a setting to its default); a missing rule is
         a 404 before the changes are looked at. The rule before and after, and the test."""
         before = self.meta.transact(repository.get_rule, account, rule_id, write=False)
+        _authorise(before.kind, role)
         samples = body.get(SAMPLES)
         changes = {key: value for key, value in body.items() if key != SAMPLES}
         if "kind" in changes and changes.pop("kind") != before.kind:
@@ -132,7 +138,8 @@ class RuleBook:
         self._changed(account)
         return before, after, (self._run(batch, checked) if batch is not None else None)
 
-    def delete_rule(self, account: str, rule_id: str) -> RuleInfo:
+    def delete_rule(self, account: str, rule_id: str, *, role: str) -> RuleInfo:
+        _authorise(self.meta.transact(repository.get_rule, account, rule_id, write=False).kind, role)
         deleted = self.meta.transact(repository.delete_rule, account, rule_id, write=True)
         self._changed(account)
         return deleted
@@ -194,21 +201,29 @@ def _update(
 ) -> RuleInfo:
     return repository.update_rule(session, account, rule_id, name=name, definition=definition, enabled=enabled, position=position)
 
-def _compile_all(stored: list[RuleInfo]) -> tuple[tuple[ParseRule, ...], tuple[RedactRule, ...], tuple[ExcludeRule, ...]]:
-    parsers: list[ParseRule] = []
-    redactions: list[RedactRule] = []
-    exclusions: list[ExcludeRule] = []
+def _authorise(kind: str, role: str) -> None:
+    """Retention rules decide what the store deletes early: the same call as the account's
+    retention, so the same permission."""
+    if kind == "retain" and not has_permission(role, RETENTION_PERMISSION):
+        raise PermissionDenied(
+            f"only the {holders(RETENTION_PERMISSION)} may change a retention rule, since it decides when lines are "
+            "deleted (signed in: the web UI's Settings → Rules; service keys are never the owner's)",
+            permission=RETENTION_PERMISSION,
+        )
+
+
+def _compile_all(stored: list[RuleInfo]) -> dict[str, tuple[Rule, ...]]:
+    """The rules that compile, by the AccountRules field of their kind."""
+    compiled: dict[type, list[Rule]] = {kind: [] for kind in _FIELD_OF}
     for rule in stored:
         try:
-            compiled = compile_stored(rule)
+            ready = compile_stored(rule)
         except BadRequest as exc:
             # Checked when saved; this is a rule an upgrade no longer reads. Say which, never what it matches.
             log.warning("ingest rule %s (%s %r) no longer compiles and is skipped: %s", rule.id, rule.kind, rule.name, exc.message)
             continue
-        if isinstance(compiled, ParseRule):
-            parsers.append(compiled)
-        elif isinstance(compiled, RedactRule):
-            redactions.append(compiled)
-        else:
-            exclusions.append(compiled)
-    return tuple(parsers), tuple(redactions), tuple(exclusions)
+        compiled[type(ready)].append(ready)
+    return {_FIELD_OF[kind]: tuple(rules) for kind, rules in compiled.items()}
+
+
+_FIELD_OF = {ParseRule: "parsers", RedactRule: "redactions", ExcludeRule: "exclusions", RetainRule: "retentions"}

@@ -1,7 +1,7 @@
 """Checking an ingest rule, in one place: every problem is a 400 naming the setting and what is
 wrong, and a rule that passes is compiled for the stages.
 
-Three kinds, applied to new lines in this order (ingest/stages/):
+Four kinds, applied to new lines in this order (ingest/stages/):
 - `parse`: lines matching a scope query are read with a regex of named groups, or a grok
   pattern (parse/grok.py); the groups become fields, converted to int, float or bool on request.
   The account's parse rules run in their order, before the built-in formats; the first that
@@ -9,6 +9,8 @@ Three kinds, applied to new lines in this order (ingest/stages/):
 - `redact`: detectors (parse/redaction.py), a preset of them and custom regexes mask values in
   the line and every string value the line carries, before anything is written to disk.
 - `exclude`: lines matching a query are dropped, or kept for live tail and alerts only.
+- `retain`: lines matching a query are kept by the store for fewer days than the account's
+  retention (debug noise for 3 days, everything else for the account's 2,190).
 Every regex runs in RE2 (parse/re2.py); scope queries run vectorised (search/to_arrow.py).
 """
 
@@ -22,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timberyard.core.errors import BadRequest
-from timberyard.ingest.rules.compiled import ExcludeRule, ParseRule, RedactRule, Scope
+from timberyard.ingest.rules.compiled import ExcludeRule, ParseRule, RedactRule, RetainRule, Rule, Scope
+from timberyard.meta.accounts import MAX_RETENTION_DAYS
 from timberyard.meta.rules import KINDS, RuleInfo
 from timberyard.parse.format import LineFormat
 from timberyard.parse.grok import TYPES, compile_grok, group_name
@@ -50,6 +53,7 @@ DEFINITION_KEYS = {
     "parse": ("scope", "regex", "grok", "grok_definitions", "types"),
     "redact": ("scope", "detectors", "preset", "patterns", "marker"),
     "exclude": ("query", "preserve_for_tail"),
+    "retain": ("query", "days"),
 }
 
 class RuleError(BadRequest):
@@ -67,7 +71,7 @@ class CheckedRule:
     kind: str
     name: str
     definition: dict[str, Any]
-    compiled: ParseRule | RedactRule | ExcludeRule
+    compiled: Rule
 
 def check_rule(kind: object, name: object, definition: Mapping[str, Any], rule_id: str = "") -> CheckedRule:
     """Check a rule's kind, name and definition (only that kind's keys); the stored form of the
@@ -80,12 +84,12 @@ def check_rule(kind: object, name: object, definition: Mapping[str, Any], rule_i
         raise RuleError(
             f"unknown fields: {', '.join(unknown)}; {kind} rules have {', '.join((*COMMON_KEYS, *DEFINITION_KEYS[kind]))}"
         )
-    checker: Callable[[str, str, Mapping[str, Any]], tuple[dict[str, Any], ParseRule | RedactRule | ExcludeRule]]
-    checker = {"parse": _check_parse, "redact": _check_redact, "exclude": _check_exclude}[kind]  # type: ignore[assignment]
+    checker: Callable[[str, str, Mapping[str, Any]], tuple[dict[str, Any], Rule]]
+    checker = {"parse": _check_parse, "redact": _check_redact, "exclude": _check_exclude, "retain": _check_retain}[kind]  # type: ignore[assignment]
     stored, compiled = checker(rule_id, checked_name, definition)
     return CheckedRule(kind, checked_name, stored, compiled)
 
-def compile_stored(rule: RuleInfo) -> ParseRule | RedactRule | ExcludeRule:
+def compile_stored(rule: RuleInfo) -> Rule:
     return check_rule(rule.kind, rule.name, rule.definition, rule.id).compiled
 
 def _name(value: object) -> str:
@@ -211,6 +215,18 @@ def _check_exclude(rule_id: str, name: str, given: Mapping[str, Any]) -> tuple[d
         raise RuleError("preserve_for_tail must be true (keep the lines for live tail and alerts) or false (drop them)", "preserve_for_tail")
     return {"query": query_text, "preserve_for_tail": preserve}, ExcludeRule(rule_id, name, query, preserve)
 
+def _check_retain(rule_id: str, name: str, given: Mapping[str, Any]) -> tuple[dict[str, Any], RetainRule]:
+    query_text, query = _scope(given.get("query"), "query", required=True, purpose="a retention rule")
+    assert query is not None
+    days = given.get("days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise RuleError(
+            f"days must be a whole number from 1 to {MAX_RETENTION_DAYS:,}: how long the store keeps the lines the query "
+            "matches (the account's retention applies when it is shorter)",
+            "days",
+        )
+    return {"query": query_text, "days": days}, RetainRule(rule_id, name, query, days)
+
 def _text(value: object, where: str, maximum: int) -> str:
     if not isinstance(value, str) or not value:
         raise RuleError(f"{where} must be a non-empty string", where)
@@ -235,7 +251,7 @@ def _string_list(value: object, where: str, maximum: int) -> list[str]:
         raise RuleError(f"{where} may have at most {maximum} entries", where)
     return list(dict.fromkeys(value))
 
-def _scope(value: object, where: str, *, required: bool) -> tuple[str, Scope | None]:
+def _scope(value: object, where: str, *, required: bool, purpose: str = "an exclusion") -> tuple[str, Scope | None]:
     """A query's text as stored and its compiled filter (None: every line)."""
     if value is None:
         value = ""
@@ -252,7 +268,7 @@ def _scope(value: object, where: str, *, required: bool) -> tuple[str, Scope | N
         raise error from None
     if isinstance(node, MatchAll):
         if required:
-            raise RuleError(f"an exclusion needs a {where}: an empty one would exclude every line", where)
+            raise RuleError(f"{purpose} needs a {where}: an empty one would match every line", where)
         return "", None
     compiled = compile_filter(node)
     return text, lambda table: pc.fill_null(compiled(table), False)

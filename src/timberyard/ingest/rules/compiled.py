@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from timberyard.parse.format import LineFormat
 from timberyard.parse.redaction import Redactor
@@ -36,6 +38,26 @@ class ExcludeRule:
     name: str
     scope: Scope  # the query: lines it matches are excluded
     preserve_for_tail: bool  # kept for live tail and alerts (not stored) rather than dropped
+
+@dataclass(frozen=True)
+class RetainRule:
+    id: str
+    name: str
+    scope: Scope  # the query: lines it matches keep `days`
+    days: int
+
+Rule = ParseRule | RedactRule | ExcludeRule | RetainRule
+
+
+def first_matches(table: pa.Table, rules: Sequence[ExcludeRule | RetainRule]) -> list[pa.BooleanArray]:
+    """For each rule, the lines it decides: those its query matches and no earlier rule did."""
+    taken = pa.array(np.zeros(table.num_rows, dtype=bool))
+    decided = []
+    for rule in rules:
+        mine = pc.and_not(rule.scope(table), taken)
+        taken = pc.or_(taken, mine)
+        decided.append(mine)
+    return decided
 
 class RuleTally:
     """Lines each rule acted on, per UTC day, since the last flush."""
@@ -65,14 +87,15 @@ class RuleTally:
 
 @dataclass(frozen=True)
 class AccountRules:
-    """What the parse, redact and exclude stages apply to a batch of one account, in order."""
+    """What the parse, redact, exclude and retain stages apply to a batch of one account, in order."""
 
     parsers: tuple[ParseRule, ...] = ()
     redactions: tuple[RedactRule, ...] = ()
     exclusions: tuple[ExcludeRule, ...] = ()
+    retentions: tuple[RetainRule, ...] = ()
     tally: RuleTally | None = field(default=None, compare=False)
 
-    def count(self, rule: ParseRule | RedactRule | ExcludeRule, lines: int, received_ms: int) -> None:
+    def count(self, rule: Rule, lines: int, received_ms: int) -> None:
         """Record that `rule` acted on `lines` lines of a batch received at `received_ms`."""
         if self.tally is not None:
             self.tally.add(rule.id, lines, received_ms)

@@ -14,9 +14,8 @@ from timberyard.core.fields import FieldColumns
 from timberyard.ingest.batch import LineBatch
 from timberyard.ingest.logdna import Request, decode
 from timberyard.ingest.rules.check import CheckedRule, RuleError
-from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, ParseRule, RedactRule
+from timberyard.ingest.rules.compiled import AccountRules, ExcludeRule, ParseRule, RedactRule, RetainRule, first_matches
 from timberyard.ingest.stages.context import Context
-from timberyard.ingest.stages.exclude import decide
 from timberyard.ingest.stages.normalise import normalise
 from timberyard.ingest.stages.parse import parse as parse_stage
 from timberyard.ingest.stages.redact import apply_redactions
@@ -78,6 +77,7 @@ def run_samples(batch: LineBatch, checked: CheckedRule, received_ms: int) -> dic
     warnings: list[str] = []
     extracted: list[dict[str, Any]] = [{} for _ in range(count)]
     excluded = [False] * count
+    retention: list[int | None] = [None] * count  # None: the account's
     if isinstance(rule, ParseRule):
         lines = batch.column("line")
         within = rule.scope(batch.table()) if rule.scope is not None else pa.repeat(True, count)
@@ -94,10 +94,13 @@ def run_samples(batch: LineBatch, checked: CheckedRule, received_ms: int) -> dic
         parse_stage(batch, context)
         if isinstance(rule, RedactRule):
             matched = apply_redactions(batch, rules.redactions)[0]
-        else:
-            assert isinstance(rule, ExcludeRule)
-            matched = decide(batch, rules.exclusions)[0]
+        elif isinstance(rule, ExcludeRule):
+            matched = first_matches(batch.table(), rules.exclusions)[0]
             excluded = matched.to_pylist()
+        else:
+            assert isinstance(rule, RetainRule)
+            matched = first_matches(batch.table(), (rule,))[0]
+            retention = [rule.days if flag else None for flag in matched.to_pylist()]
     flags = matched.to_pylist()
     if not any(flags):
         warnings.append(f"no sample line matched this {checked.kind} rule")
@@ -113,6 +116,7 @@ def run_samples(batch: LineBatch, checked: CheckedRule, received_ms: int) -> dic
             "excluded": excluded[index],
             "stored": not excluded[index],
             "live_tail": not excluded[index] or preserve,
+            **({"retention_days": retention[index]} if isinstance(rule, RetainRule) else {}),
         }
         for index, (flag, text, level, fmt, fields) in enumerate(
             zip(

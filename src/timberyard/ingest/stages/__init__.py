@@ -1,10 +1,11 @@
 """The stages a batch goes through between its source and the write-ahead log, in order:
-normalise -> parse -> redact -> exclude, each a module with one job. `process` runs them
+normalise -> parse -> redact -> exclude -> retain, each a module with one job. `process` runs them
 (on a worker thread: see ingest/pipeline.py) and returns the durable record's Arrow batch."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from timberyard.core.records import FIELDS, RECORD_SCHEMA
 from timberyard.ingest.batch import LineBatch
@@ -13,6 +14,7 @@ from timberyard.ingest.stages.exclude import exclude
 from timberyard.ingest.stages.normalise import normalise
 from timberyard.ingest.stages.parse import parse
 from timberyard.ingest.stages.redact import redact
+from timberyard.ingest.stages.retain import retain
 
 __all__ = ["Context", "process"]
 
@@ -22,19 +24,20 @@ def process(batch: LineBatch, context: Context) -> pa.RecordBatch:
     parse(batch, context)
     redact(batch, context)
     exclude(batch, context)
+    retain(batch, context)
     context.field_types.register(batch.fields, batch.problems)
     return _record(batch, context)
 
 
 def _record(batch: LineBatch, context: Context) -> pa.RecordBatch:
     count = len(batch)
-    constant = {
+    of_record = {
         "account": pa.repeat(pa.scalar(batch.account, pa.string()), count),
         "id": pa.array(range(context.first_id, context.first_id + count), pa.uint64()),
         "ingester": pa.repeat(pa.scalar(batch.ingester, pa.string()), count),
-        "retention_days": pa.repeat(pa.scalar(context.retention_days, pa.uint16()), count),
+        "retention_days": pc.fill_null(batch.column("retention_days"), pa.scalar(context.retention_days, pa.uint16())),
     }
-    arrays = [constant[f.name] if f.name in constant else _as(batch.column(f.name), f.type) for f in RECORD_SCHEMA]
+    arrays = [of_record[f.name] if f.name in of_record else _as(batch.column(f.name), f.type) for f in RECORD_SCHEMA]
     schema = RECORD_SCHEMA.append(pa.field(FIELDS, batch.fields.to_struct().type))
     return pa.RecordBatch.from_arrays([*arrays, batch.fields.to_struct()], schema=schema)
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timberyard.ingest.batch import LineBatch
-from timberyard.ingest.rules.compiled import ExcludeRule
+from timberyard.ingest.rules.compiled import first_matches
 from timberyard.ingest.stages.context import Context
 
 
@@ -23,7 +23,7 @@ def exclude(batch: LineBatch, context: Context) -> None:
     if not rules or not len(batch):
         return
     dropped = tail_only = _none(len(batch))
-    for rule, decided in zip(rules, decide(batch, rules)):
+    for rule, decided in zip(rules, first_matches(batch.table(), rules)):
         count = decided.true_count
         if not count:
             continue
@@ -36,18 +36,6 @@ def exclude(batch: LineBatch, context: Context) -> None:
         batch.columns["stored"] = pc.and_not(batch.column("stored"), tail_only)
     if dropped.true_count:
         batch.keep(pc.invert(dropped))
-
-
-def decide(batch: LineBatch, rules: tuple[ExcludeRule, ...]) -> list[pa.BooleanArray]:
-    """For each rule, the lines it excludes: those its query matches and no earlier rule did."""
-    table = batch.table()
-    taken = _none(len(batch))
-    decided = []
-    for rule in rules:
-        mine = pc.and_not(rule.scope(table), taken)
-        taken = pc.or_(taken, mine)
-        decided.append(mine)
-    return decided
 
 
 def _none(length: int) -> pa.BooleanArray:

@@ -1,7 +1,8 @@
-"""/api/v1/rules: the account's ingest rules (parse, redact, exclude) and trying one on samples.
+"""/api/v1/rules: the account's ingest rules (parse, redact, exclude, retain) and trying one on samples.
 
 Everything here needs `rules.manage` (admins and the owner): rules decide what is stored, so
-even reading them is an administrator's business. Checking, storing and compiling are the
+even reading them is an administrator's business; changing a retention rule also needs
+`retention.manage` (the owner), like the account's retention (the RuleBook checks it). Checking, storing and compiling are the
 RuleBook's (ingest/rules.py); this module reads requests, authorises and answers. Changes are
 audited as `rule.create`, `rule.update` and `rule.delete` with the rule's definition; sample
 lines (`samples`, on a create, an update or `POST /api/v1/rules/test`) are never stored,
@@ -10,6 +11,7 @@ audited or logged. Another account's rule is a 404, like one that does not exist
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -54,7 +56,8 @@ async def list_rules(request: Request) -> JSONResponse:
 async def create_rule(request: Request) -> JSONResponse:
     principal = principal_of(request)
     body = await json_object(request, EXAMPLE)
-    created, test = await run_in_threadpool(_book(request).create_rule, principal.account_id, body, principal.actor_name)
+    created, test = await run_in_threadpool(partial(_book(request).create_rule, role=principal.role), principal.account_id, body,
+                                           principal.actor_name)
     await audit(request, principal, "rule.create", target=_target(created), details=audit_details(created))
     return _answer(created, test, 201)
 
@@ -72,7 +75,7 @@ async def update_rule(request: Request) -> JSONResponse:
     rule_id = request.path_params["rule_id"]
     await run_in_threadpool(book.get_rule, principal.account_id, rule_id)  # a 404 before the body is read
     body = await json_object(request, '{"enabled": false}')
-    before, after, test = await run_in_threadpool(book.update_rule, principal.account_id, rule_id, body)
+    before, after, test = await run_in_threadpool(partial(book.update_rule, role=principal.role), principal.account_id, rule_id, body)
     changed = sorted(key for key in body if key != SAMPLES)
     await audit(request, principal, "rule.update", target=_target(after),
                 details={**audit_details(after), "changed": changed, "before": audit_details(before)})
@@ -82,7 +85,8 @@ async def update_rule(request: Request) -> JSONResponse:
 @guarded("rules.manage")
 async def delete_rule(request: Request) -> JSONResponse:
     principal = principal_of(request)
-    deleted = await run_in_threadpool(_book(request).delete_rule, principal.account_id, request.path_params["rule_id"])
+    deleted = await run_in_threadpool(partial(_book(request).delete_rule, role=principal.role), principal.account_id,
+                                      request.path_params["rule_id"])
     await audit(request, principal, "rule.delete", target=_target(deleted), details=audit_details(deleted))
     return JSONResponse(describe(deleted))
 

@@ -1,5 +1,5 @@
 // Settings → Rules: the account's ingest rules in the order they apply (parsing, then
-// redaction, then exclusion), with the lines each acted on today and in total. Add or edit a
+// redaction, then exclusion, then retention), with the lines each acted on today and in total. Add or edit a
 // rule in one form that can first be tried on sample lines (the server runs it and says, per
 // line, whether it matched, the fields, the redacted text, excluded or not; samples are never
 // stored). Enable, disable, move, delete. The server checks every rule; its message (an
@@ -13,6 +13,7 @@ const KINDS = [
   ["parse", "Parsing", "Parse"],
   ["redact", "Redaction", "Redact"],
   ["exclude", "Exclusion", "Exclude"],
+  ["retain", "Retention", "Retain"],
 ];
 
 function rulePath(rule) {
@@ -27,8 +28,10 @@ function summary(rule) {
   } else if (rule.kind === "redact") {
     const parts = (rule.preset ? [`preset ${rule.preset}`] : []).concat(rule.detectors || [], (rule.patterns || []).map((p) => `/${p}/`));
     what = `${parts.join(", ")} → ${rule.marker}`;
-  } else {
+  } else if (rule.kind === "exclude") {
     what = `${rule.preserve_for_tail ? "keep for live tail only" : "drop"}: ${rule.query}`;
+  } else {
+    what = `keep ${rule.days} ${rule.days === 1 ? "day" : "days"}: ${rule.query}`;
   }
   return rule.scope ? `${what} (where ${rule.scope})` : what;
 }
@@ -150,11 +153,16 @@ export function renderRules(container) {
     preset.input.addEventListener("change", presetCovers);
     presetCovers();
 
-    // exclude
+    // exclude and retain
     const query = h("input", { type: "text", spellcheck: "false", autocomplete: "off", value: rule && rule.query ? rule.query : "",
       placeholder: "e.g. app:nginx path:/healthz" });
+    const queryField = field("Query", query);
     const preserve = checkbox("Preserve for live tail and alerting (not stored)", rule ? rule.preserve_for_tail : false);
-    const excludeFields = h("div", { class: "rule-kind-fields" }, field("Query", query), preserve.element);
+    const excludeFields = h("div", { class: "rule-kind-fields" }, preserve.element);
+    const days = h("input", { type: "number", min: "1", max: "65535", step: "1", required: false, value: rule && rule.days ? String(rule.days) : "",
+      placeholder: "e.g. 3" });
+    const retainFields = h("div", { class: "rule-kind-fields" }, field("Keep for (days)", days),
+      h("p", { class: "muted" }, "The store deletes the lines the query matches after this many days; the account's retention applies when it is shorter. Only the owner may change retention rules. New lines only."));
 
     const scopeField = field("Scope", scope);
     const samples = h("textarea", { rows: "4", spellcheck: "false", class: "mono", placeholder: "paste a few log lines, one per line" });
@@ -165,7 +173,10 @@ export function renderRules(container) {
       parseFields.hidden = kind.value !== "parse";
       redactFields.hidden = kind.value !== "redact";
       excludeFields.hidden = kind.value !== "exclude";
-      scopeField.hidden = kind.value === "exclude";
+      retainFields.hidden = kind.value !== "retain";
+      days.required = kind.value === "retain";
+      queryField.hidden = kind.value !== "exclude" && kind.value !== "retain";
+      scopeField.hidden = !queryField.hidden;
       typesField.hidden = syntax.value !== "regex";
     }
     kind.addEventListener("change", showKind);
@@ -188,9 +199,12 @@ export function renderRules(container) {
         body.detectors = [...detectorChecks].filter(([, box]) => box.checked).map(([detector]) => detector);
         body.patterns = lines(patterns.value);
         body.marker = marker.value || null;
-      } else {
+      } else if (kind.value === "exclude") {
         body.query = query.value.trim();
         body.preserve_for_tail = preserve.input.checked;
+      } else {
+        body.query = query.value.trim();
+        body.days = days.value.trim() === "" ? null : Number(days.value);
       }
       return body;
     }
@@ -221,6 +235,8 @@ export function renderRules(container) {
           detail = h("code", {}, visible(JSON.stringify(line.extracted)));
         } else if (answer.kind === "exclude") {
           detail = line.stored ? "stored" : (line.live_tail ? "live tail and alerts only" : "dropped");
+        } else if (answer.kind === "retain") {
+          detail = line.matched ? `kept ${line.retention_days} days (at most the account's retention)` : "the account's retention";
         } else {
           detail = line.matched ? "redacted" : "unchanged";
         }
@@ -252,7 +268,7 @@ export function renderRules(container) {
         await load();
       } catch (err) {
         formErrors.show(err);
-        const target = { scope, query, regex: pattern, grok: pattern, types, patterns, marker, name }[(err.body || {}).field || ""];
+        const target = { scope, query, days, regex: pattern, grok: pattern, types, patterns, marker, name }[(err.body || {}).field || ""];
         if (target && !target.closest("[hidden]")) {
           target.focus();
           if (Number.isInteger(err.position) && target.setSelectionRange) target.setSelectionRange(err.position, err.position);
@@ -263,7 +279,7 @@ export function renderRules(container) {
     const form = h("form", { class: "rule-form", onSubmit: save, "aria-label": rule ? `Edit rule ${rule.name}` : "New rule" },
       h("h2", {}, rule ? `Edit rule ${rule.name}` : "New rule"),
       h("div", { class: "rule-form-row" }, field("Kind", kind), field("Name", name), enabled.element),
-      scopeField, parseFields, redactFields, excludeFields,
+      scopeField, queryField, parseFields, redactFields, excludeFields, retainFields,
       h("fieldset", { class: "rule-test" },
         h("legend", {}, "Test on sample lines"),
         field("Sample lines", samples), test, results),
@@ -283,7 +299,7 @@ export function renderRules(container) {
   }
 
   clear(container,
-    h("p", { class: "muted" }, "Rules apply to lines that arrive after they are saved: parsing first, then redaction (before anything is written to disk), then exclusion."),
+    h("p", { class: "muted" }, "Rules apply to lines that arrive after they are saved: parsing first, then redaction (before anything is written to disk), then exclusion, then retention."),
     errors.element, status.element, add, formSlot, listSlot);
   api("GET", "/api/v1/rules/catalog")
     .then((found) => { catalog = found; add.disabled = false; })
