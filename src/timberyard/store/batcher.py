@@ -3,8 +3,14 @@
 Stores want few, large inserts; clients send many small requests. The batcher collects
 records until it has `max_lines` lines or the oldest has waited `max_wait_s`, then inserts them
 as one Arrow table with a dedup token derived from the seq range. The range is written to the
-checkpoint before the insert, so a crash mid-insert is repaired at start-up by re-sending the
-same range with the same token: the store keeps one copy.
+checkpoint before the insert, so a crash mid-insert is repaired at start-up by sending the range
+again.
+
+What is sent again (at start-up, or after an insert that failed) is only the lines the store does
+not hold, looked up by id, under a token never used before. The token alone cannot be trusted
+there: ClickHouse's MergeTree records a block's token in its deduplication log before the part
+holding the block is committed, so an insert killed between the two leaves the token without the
+lines, and the same token sent again would be dropped as a duplicate — acknowledged lines lost.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass
 
@@ -21,6 +28,7 @@ import pyarrow.compute as pc
 from timberyard.core.metrics import Metrics
 from timberyard.core.records import DurableBatch
 from timberyard.store.base import Store
+from timberyard.store.queries import select_stored_ids
 from timberyard.store.schema import insert_rows
 from timberyard.store.wal import WriteAheadLog
 
@@ -69,7 +77,7 @@ class Batcher:
             chunk = [b for b in self._queue if first <= b.seq <= last]
         if chunk:
             log.info("re-sending the batch interrupted by the last stop", extra={"first": first, "last": last})
-            if not self._insert(chunk, first, last):
+            if not self._insert(chunk, first, last, again=True):
                 return
         with self._cond:
             while self._queue and self._queue[0].seq <= last:
@@ -138,15 +146,19 @@ class Batcher:
             self._queued_lines -= lines
             return chunk
 
-    def _insert(self, chunk: list[PendingBatch], first: int, last: int) -> bool:
-        """Insert until it works; retries reuse the dedup token. A batch is never dropped: if
-        the node is stopping while the store fails, it stays in the WAL for the next start."""
+    def _insert(self, chunk: list[PendingBatch], first: int, last: int, *, again: bool = False) -> bool:
+        """Insert until it works (`again`: the chunk may be partly stored already). A batch is
+        never dropped: if the node is stopping while the store fails, it stays in the WAL for
+        the next start."""
         table = pa.concat_tables([insert_rows(b.table) for b in chunk])
         token = self.wal.dedup_token(first, last)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
+                if again or attempt:
+                    table = self._not_stored(table)
+                    token = f"{self.wal.dedup_token(first, last)}:{uuid.uuid4().hex}"
                 self.store.insert(table, token)
             except Exception as exc:  # the store's errors are many and all retryable here
                 self.metrics.inc("timberyard_store_insert_errors_total")
@@ -162,3 +174,17 @@ class Batcher:
             self.metrics.inc("timberyard_store_batches_total")
             self.metrics.observe_seconds("timberyard_store_insert_seconds", time.perf_counter() - started)
             return True
+
+    def _not_stored(self, table: pa.Table) -> pa.Table:
+        """The rows of `table` whose line id the store does not hold (one lookup per account)."""
+        stored: list[int] = []
+        accounts = table.column("account")
+        for account in pc.unique(accounts).to_pylist():
+            rows = table.filter(pc.equal(accounts, account))
+            ts, ids = pc.min_max(rows.column("ts").cast(pa.int64())), pc.min_max(rows.column("id"))
+            sql, params = select_stored_ids(account, ts["min"].as_py(), ts["max"].as_py(), ids["min"].as_py(), ids["max"].as_py())
+            stored.extend(int(row["id"]) for row in self.store.select(sql, params))
+        if not stored:
+            return table
+        log.info("lines of an interrupted insert were stored already; sending the rest", extra={"stored": len(stored)})
+        return table.filter(pc.invert(pc.is_in(table.column("id"), value_set=pa.array(stored, pa.uint64()))))

@@ -147,3 +147,12 @@ def select_neighbours(
         f"ORDER BY ts {order}, id {order} LIMIT {{limit:UInt32}}"
     )
     return sql, params
+
+
+def select_stored_ids(account: str, from_ms: int, to_ms: int, low_id: int, high_id: int) -> tuple[str, dict[str, Any]]:
+    """The ids the store holds among one account's lines of a batch being sent again (its time
+    span and id span): what an interrupted insert of it did store."""
+    where, params = range_where(account, from_ms, to_ms)
+    where.append("id BETWEEN {low_id:UInt64} AND {high_id:UInt64}")
+    params.update(low_id=low_id, high_id=high_id)
+    return f"SELECT id FROM {LOG_TABLE} WHERE {' AND '.join(where)}", params
