@@ -56,7 +56,7 @@ def add_alert(db: MetaDB, account: AccountInfo, clock: Clock, scope: list[str] |
     return created.id
 
 
-def engine_for(db: MetaDB, clock: Clock, delivered: Delivered) -> AlertEngine:
-    engine = AlertEngine(db, delivered, now=clock, public_url="https://logs.example")
+def engine_for(db: MetaDB, clock: Clock, delivered: Delivered, **options: Any) -> AlertEngine:
+    engine = AlertEngine(db, delivered, now=clock, public_url="https://logs.example", **options)
     engine.load()
     return engine

@@ -131,7 +131,9 @@ class Node:
                                  self.metrics, on_failing=self._channel_failing)
         self.delivery.start()
         public_url = node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
-        self.alert_engine = AlertEngine(self.meta, self.delivery.submit, public_url=public_url)
+        self.alert_engine = AlertEngine(
+            self.meta, self.delivery.submit, public_url=public_url, archive_lag=lambda: self.archiver.lag_seconds()
+        )
         self.audit.listen(SecurityNotifier(self.meta, self.delivery.submit, public_url))
         self.chain_watch = ChainWatch(self.meta, self.audit)
         self.feed.subscribe(self.alert_engine.enqueue, replays=True)

@@ -4,6 +4,9 @@ An alert watches an account's new lines. `presence` fires when at least `thresho
 match in an interval, `absence` when fewer than `threshold` do (intervals of 15 m and up, so a
 quiet minute is not a page), and `index_rate` when the account's lines per second exceed
 `max_lines_per_s` or lie more than `z_score` robust deviations from the same hour of past weeks.
+`archive_lag` watches the account's archive instead: at the end of each interval it fires while
+the newest archived line is more than `max_lag_s` old (archive/exporter.py), and resolves once
+the archive has caught up, before retention could delete a line that was never archived.
 `security` watches no lines: it sends each security event of the audit trail (repeated failed
 sign-ins, break-glass access, a failed audit-chain verification) to its channels, and only an
 owner may save one (alerts/security.py).
@@ -32,9 +35,11 @@ MAX_THRESHOLD = 1_000_000_000
 MAX_COOLDOWN_S = 7 * 86400
 DEFAULT_COOLDOWN_S = 300
 MAX_CHANNELS = 20
+MIN_LAG_S = 300
+MAX_LAG_S = 365 * 86400
 FIELDS = (
     "name", "kind", "view_id", "query", "filters", "threshold", "interval", "timing", "schedule",
-    "cooldown_s", "channel_ids", "max_lines_per_s", "z_score",
+    "cooldown_s", "channel_ids", "max_lines_per_s", "z_score", "max_lag_s",
 )
 
 
@@ -78,6 +83,7 @@ class AlertDefinition:
     channel_ids: tuple[int, ...] = ()
     max_lines_per_s: float | None = None
     z_score: float | None = None
+    max_lag_s: int | None = None
 
     @property
     def interval_s(self) -> int:
@@ -108,6 +114,7 @@ class AlertDefinition:
             "channel_ids": list(self.channel_ids),
             "max_lines_per_s": self.max_lines_per_s,
             "z_score": self.z_score,
+            "max_lag_s": self.max_lag_s,
         }
 
 
@@ -127,6 +134,7 @@ def parse_definition(fields: Mapping[str, Any], base: AlertDefinition | None = N
         "name": _name, "kind": _kind, "query": query_from, "filters": filters_from, "view_id": _view_id,
         "threshold": _threshold, "interval": _interval, "schedule": _schedule, "cooldown_s": _cooldown,
         "channel_ids": _channels, "max_lines_per_s": _positive("max_lines_per_s"), "z_score": _positive("z_score"),
+        "max_lag_s": _max_lag,
     }
     for key, read in readers.items():
         if key in fields:
@@ -148,6 +156,13 @@ def _check_whole(d: AlertDefinition, fields: Mapping[str, Any]) -> None:
         raise BadRequest("only presence alerts can fire immediately; use end_of_interval", field="timing")
     if d.kind == "security":
         _check_security(d)
+    if d.kind == "archive_lag":
+        if d.max_lag_s is None:
+            raise BadRequest(f"an archive_lag alert needs max_lag_s: how far behind, in seconds ({MIN_LAG_S} or more), the archive may fall", field="max_lag_s")
+        if d.query or d.view_id or any(getattr(d.filters, key) for key in FILTER_KEYS):
+            raise BadRequest("an archive_lag alert watches the account's archive; it takes no query, filters or view", field="query")
+    elif d.max_lag_s is not None:
+        raise BadRequest("max_lag_s is for archive_lag alerts", field="max_lag_s")
     if d.kind == "index_rate":
         if d.max_lines_per_s is None and d.z_score is None:
             raise BadRequest("an index_rate alert needs max_lines_per_s, z_score or both", field="max_lines_per_s")
@@ -224,6 +239,10 @@ def _channels(value: object) -> tuple[int, ...]:
     ):
         raise BadRequest(f"channel_ids must be a list of at most {MAX_CHANNELS} channel ids", field="channel_ids")
     return tuple(dict.fromkeys(value))
+
+
+def _max_lag(value: object) -> int | None:
+    return None if value is None else _whole(value, "max_lag_s", MIN_LAG_S, MAX_LAG_S)
 
 
 def _positive(field: str) -> Any:

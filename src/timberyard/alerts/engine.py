@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,11 +90,18 @@ class _Group:
 
 class AlertEngine:
     def __init__(
-        self, meta: MetaDB, deliver: Deliver, *, now: Callable[[], datetime] = utcnow, public_url: str = ""
+        self,
+        meta: MetaDB,
+        deliver: Deliver,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        public_url: str = "",
+        archive_lag: Callable[[], Mapping[str, float]] = dict,
     ) -> None:
         self.meta = meta
         self.deliver = deliver
         self.now = now
+        self.archive_lag = archive_lag  # seconds behind, per account archiving
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
         self.dropped_lines = 0
@@ -215,6 +222,8 @@ class AlertEngine:
             account = alert.record.account_id
             if alert.definition.kind == "index_rate":
                 rates.setdefault(account, []).append(alert)
+            elif alert.definition.kind == "archive_lag":
+                continue  # counts no lines: decided by the clock alone
             elif not alert.view_missing:
                 by_selection = groups.setdefault(account, {})
                 key = _selection(alert)
@@ -348,6 +357,8 @@ class AlertEngine:
                     if end - timedelta(seconds=definition.interval_s) - silent_since >= SILENCE_PAUSE:
                         return  # paused, and already said so
                     reason += "; the view has had no lines for 24 hours, so this alert pauses until lines arrive again"
+        elif definition.kind == "archive_lag":
+            holds, reason = _lag_verdict(self.archive_lag().get(alert.record.account_id), definition)
         else:
             history = self.meta.transact(repo.hourly_lines, alert.record.account_id, _same_hours(window), write=False)
             holds, reason = rate_verdict(window.matches, definition, history)
@@ -413,6 +424,17 @@ def _absence_reason(window: Window, definition: AlertDefinition) -> str:
 
 def _late(window: Window) -> str:
     return f"; {window.late} of them arrived late" if window.late else ""
+
+
+def _lag_verdict(lag_s: float | None, definition: AlertDefinition) -> tuple[bool, str]:
+    assert definition.max_lag_s is not None
+    limit = f"{definition.max_lag_s / 3600:g} h"
+    if lag_s is None:
+        return False, "archiving is off for this account"
+    said = f"the newest archived line is {lag_s / 3600:.1f} h old"
+    if lag_s > definition.max_lag_s:
+        return True, f"{said}, more than the {limit} allowed: lines may expire before they are archived (timberyard archive status)"
+    return False, f"{said}, within the {limit} allowed"
 
 
 def _same_hours(window: Window) -> list[datetime]:

@@ -41,6 +41,8 @@ def alerts() -> None:
       timberyard alerts history ALERT_ID
     Quiet for a maintenance window:
       timberyard alerts mute ALERT_ID --until 2026-12-05T18:00:00Z
+    Page when the account's archive is more than 6 hours behind, checking every 15 minutes:
+      timberyard alerts create "archive behind" --kind archive_lag --max-lag 21600 --interval 15m --channel 2
     Send the account's security events (repeated failed sign-ins, break-glass access, audit
     chain problems) to channel 2; only the owner may, and service keys are never the owner's,
     so the owner does it in the web UI (Settings → Alerts) or with a signed-in API session.
@@ -49,7 +51,7 @@ def alerts() -> None:
 
 def _body(options: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for key in ("kind", "query", "threshold", "interval", "view_id", "max_lines_per_s", "z_score"):
+    for key in ("kind", "query", "threshold", "interval", "view_id", "max_lines_per_s", "z_score", "max_lag_s"):
         if options.get(key) is not None:
             body[key] = options[key]
     if options.get("cooldown") is not None:
@@ -94,6 +96,8 @@ def definition_options(function: Any) -> Any:
         click.option("--timezone", help="The time zone of --days and --hours, e.g. Europe/Paris [default: UTC]."),
         click.option("--max-lines-per-s", "max_lines_per_s", type=float, help="index_rate: fire above this rate."),
         click.option("--z-score", "z_score", type=float, help="index_rate: fire this many deviations from the same hour of past weeks."),
+        click.option("--max-lag", "max_lag_s", type=click.IntRange(300), metavar="SECONDS",
+                     help="archive_lag: fire while the newest archived line is older than this."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -144,6 +148,8 @@ def summary(alert: dict[str, Any]) -> str:
         if alert["z_score"] is not None:
             rules.append(f"{alert['z_score']:g} deviations from usual")
         return " or ".join(rules)
+    if alert["kind"] == "archive_lag":
+        return f"archive > {alert['max_lag_s'] / 3600:g} h behind"
     sign = ">=" if alert["kind"] == "presence" else "<"
     return f"{sign} {alert['threshold']} of {alert['query'] or 'all lines'}"
 

@@ -42,6 +42,11 @@ def test_changes_apply_to_a_base_and_are_checked_as_a_whole() -> None:
         ({"name": "x", "kind": "presence", "z_score": 3}, "z_score"),
         ({"name": "x", "kind": "index_rate", "max_lines_per_s": 10, "query": "error"}, "query"),
         ({"name": "x", "kind": "presence", "cooldown_s": -1}, "cooldown_s"),
+        ({"name": "x", "kind": "archive_lag"}, "max_lag_s"),
+        ({"name": "x", "kind": "archive_lag", "max_lag_s": 60}, "max_lag_s"),
+        ({"name": "x", "kind": "archive_lag", "max_lag_s": 3600, "query": "error"}, "query"),
+        ({"name": "x", "kind": "archive_lag", "max_lag_s": 3600, "timing": ["immediate"]}, "timing"),
+        ({"name": "x", "kind": "presence", "max_lag_s": 3600}, "max_lag_s"),
         ({"name": "x\n", "kind": "presence"}, "name"),
     ],
 )

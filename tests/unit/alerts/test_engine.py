@@ -288,6 +288,33 @@ def test_alerts_of_another_account_never_see_its_lines(
     assert delivered.sent == []
 
 
+def test_archive_lag_fires_while_the_archive_is_behind_and_resolves_once_it_caught_up(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    """The lag is what the archiver reports (archive/exporter.py `lag_seconds`), here set by hand."""
+    add_alert(db, account, clock, kind="archive_lag", interval="15m", max_lag_s=6 * 3600, channel_ids=[1], cooldown_s=3600)
+    lag: dict[str, float] = {}
+    engine = engine_for(db, clock, delivered, archive_lag=lambda: lag)
+    engine.tick()
+    engine.process(lines.batch(["lines are not what this alert counts"]))
+    clock.advance(15 * 60)
+    engine.tick()  # archiving off for the account: nothing to say
+    lag[account.id] = 7 * 3600
+    clock.advance(15 * 60)
+    engine.tick()
+    clock.advance(15 * 60)
+    engine.tick()  # still behind, within the cool-down: recorded as suppressed, not sent
+    lag[account.id] = 1800
+    clock.advance(15 * 60)
+    engine.tick()
+    assert [(n.kind, n.state, n.reason) for n, _ in delivered.sent] == [
+        ("archive_lag", "firing", "the newest archived line is 7.0 h old, more than the 6 h allowed: lines may expire "
+         "before they are archived (timberyard archive status)"),
+        ("archive_lag", "resolved", "the newest archived line is 0.5 h old, within the 6 h allowed"),
+    ]
+    assert all(channels == [1] for _, channels in delivered.sent)
+
+
 def test_index_rate_above_the_maximum_fires(
     db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
 ) -> None:

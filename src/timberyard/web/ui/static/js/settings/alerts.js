@@ -8,7 +8,7 @@ import { h, clear, visible } from "../dom.js";
 import { alertBox, checkbox, confirmButton, field, formatTime, select, statusBox, table } from "./common.js";
 
 const KINDS = [["presence", "Presence: at least N lines"], ["absence", "Absence: fewer than N lines"], ["index_rate", "Index rate"],
-  ["security", "Security events (owners only)"]];
+  ["archive_lag", "Archive falling behind"], ["security", "Security events (owners only)"]];
 const INTERVALS = ["30s", "1m", "5m", "15m", "30m", "1h", "6h", "12h", "24h"];
 const FILTERS = ["apps", "hosts", "levels", "tags"];
 
@@ -25,12 +25,14 @@ export function condition(alert) {
     if (alert.z_score) parts.push(`${alert.z_score} σ from this hour of the week`);
     return `index rate ${parts.join(" or ")} over ${alert.interval}`;
   }
+  if (alert.kind === "archive_lag") return `the archive more than ${alert.max_lag_s / 3600} h behind, checked every ${alert.interval}`;
   const sign = alert.kind === "absence" ? "fewer than" : "at least";
   return `${sign} ${alert.threshold.toLocaleString()} lines in ${alert.interval} (${alert.timing.join(", ").replace(/_/g, " ")})`;
 }
 
 function selection(alert) {
   if (alert.kind === "security") return "the audit trail";
+  if (alert.kind === "archive_lag") return "the account's archive";
   const filters = FILTERS.filter((key) => (alert.filters[key] || []).length)
     .map((key) => `${key}: ${alert.filters[key].join(", ")}`);
   return [alert.query, ...filters].filter(Boolean).join("; ") || "every line";
@@ -144,6 +146,7 @@ export function renderAlerts(container) {
     const atEnd = checkbox("At the end of the interval", draft.timing.includes("end_of_interval"));
     const maxRate = h("input", { type: "number", min: "0", step: "any", value: draft.max_lines_per_s ?? "" });
     const zScore = h("input", { type: "number", min: "0", step: "any", value: draft.z_score ?? "" });
+    const maxLagHours = h("input", { type: "number", min: "0.1", step: "any", value: draft.max_lag_s ? String(draft.max_lag_s / 3600) : "" });
     const picks = channels.map((channel) => ({ id: channel.id, ...checkbox(`${channel.name} (${channel.kind})`, draft.channel_ids.includes(channel.id)) }));
 
     const onView = Boolean(draft.view_id);
@@ -157,6 +160,10 @@ export function renderAlerts(container) {
       if (kind.value === "index_rate") {
         fields.max_lines_per_s = maxRate.value === "" ? null : Number(maxRate.value);
         fields.z_score = zScore.value === "" ? null : Number(zScore.value);
+        return fields;
+      }
+      if (kind.value === "archive_lag") {
+        fields.max_lag_s = maxLagHours.value === "" ? null : Math.round(Number(maxLagHours.value) * 3600);
         return fields;
       }
       if (!onView) {
@@ -187,6 +194,7 @@ export function renderAlerts(container) {
     FILTERS.map((key) => field(key[0].toUpperCase() + key.slice(1), filterInputs[key])),
     field("Lines (threshold)", threshold), field("Interval", interval), immediate.element, atEnd.element,
     field("Index rate above (lines/s)", maxRate), field("Or this many standard deviations from the baseline", zScore),
+    field("Archive behind by more than (hours)", maxLagHours),
     h("fieldset", {}, h("legend", {}, "Send to"),
       picks.length ? picks.map((pick) => pick.element) : h("p", { class: "muted" }, "No channels yet: add one under Settings → Channels.")),
     formErrors.element,
