@@ -55,18 +55,23 @@ def test_durable_records_reach_the_store_and_the_wal_empties(tmp_path: Path, chd
     assert wal.checkpoint.committed == 10 and wal.checkpoint.inflight is None
 
 
-def test_a_crash_after_the_insert_but_before_the_checkpoint_does_not_duplicate(tmp_path: Path, chdb_store: ChdbStore) -> None:
-    account = uuid.uuid4().hex
-    wal = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None)
+def interrupted(path: Path, account: str) -> tuple[WriteAheadLog, pa.Table]:
+    """A log of four 10-line records whose first three the batcher meant to insert when the node
+    died (the intent is in the checkpoint, nothing committed), and those three as it inserts them."""
+    wal = WriteAheadLog(path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None)
     wal.open()
     wal.start()
     for n in range(4):
         wal.submit(payload(account, n * 10, 10)).result(timeout=10)
-    # What the batcher does, cut short by a crash: intent written, insert done, no commit.
     wal.mark_inflight(1, 3)
-    durable = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None).open()
-    table = pa.concat_tables([insert_rows(decode(r).table) for r in durable if r.seq <= 3])
-    chdb_store.insert(table, wal.dedup_token(1, 3))
+    durable = WriteAheadLog(path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None).open()
+    return wal, pa.concat_tables([insert_rows(decode(r).table) for r in durable if r.seq <= 3])
+
+
+def test_a_crash_after_the_insert_but_before_the_checkpoint_does_not_duplicate(tmp_path: Path, chdb_store: ChdbStore) -> None:
+    account = uuid.uuid4().hex
+    wal, table = interrupted(tmp_path, account)
+    chdb_store.insert(table, wal.dedup_token(1, 3))  # the insert done, the commit not
     wal.close()
     assert len(stored_ids(chdb_store, account)) == 30
 
@@ -84,15 +89,8 @@ def test_an_interrupted_insert_is_completed_by_line_id_not_by_its_token(tmp_path
     looks the lines up. Here some of the interrupted range's lines are in the store under no
     token of ours; a re-send under the range's token would have stored them twice."""
     account = uuid.uuid4().hex
-    wal = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None)
-    wal.open()
-    wal.start()
-    for n in range(4):
-        wal.submit(payload(account, n * 10, 10)).result(timeout=10)
-    wal.mark_inflight(1, 3)
-    durable = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None).open()
-    first_three = pa.concat_tables([insert_rows(decode(r).table) for r in durable if r.seq <= 3])
-    chdb_store.insert(first_three.slice(0, 12), "a token that was lost")
+    wal, table = interrupted(tmp_path, account)
+    chdb_store.insert(table.slice(0, 12), "a token that was lost")
     wal.close()
 
     restarted, batcher = start(tmp_path, chdb_store)
