@@ -132,7 +132,8 @@ class Node:
         self.delivery.start()
         public_url = node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
         self.alert_engine = AlertEngine(
-            self.meta, self.delivery.submit, public_url=public_url, archive_lag=lambda: self.archiver.lag_seconds()
+            self.meta, self.delivery.submit, public_url=public_url, archive_lag=lambda: self.archiver.lag_seconds(),
+            saved=self.wal.mark_evaluated,
         )
         self.audit.listen(SecurityNotifier(self.meta, self.delivery.submit, public_url))
         self.chain_watch = ChainWatch(self.meta, self.audit)

@@ -12,12 +12,12 @@ to delivery; a window that already has a firing is never notified again. Mute, s
 schedule and the cool-down record the firing as `suppressed` (with which) instead of dropping it.
 
 Restarts: every few seconds, and at every window close and at stop, each alert's open window
-(counts, late lines, samples) is saved with the WAL sequence number it covers. On start the
-engine loads that, subscribes with replays, and skips replayed records at or below the saved
-sequence; records after it that the store had not taken are replayed and counted. So a restart
-mid-window neither repeats the window's notification (the unique firing) nor loses it. After a
-kill -9, lines the store took in the last PERSIST_S seconds before the crash are not replayed
-and are missing from that window's count (documented in docs/alerts.md).
+(counts, late lines, samples) is saved with the WAL sequence number it covers, and the write-
+ahead log is told (`saved`, WriteAheadLog.mark_evaluated) so it keeps and replays every record
+after it, even those the store has. On start the engine loads that, subscribes with replays, and
+skips replayed records at or below each alert's saved sequence, counting the rest. So a restart
+or a kill -9 mid-window neither repeats the window's notification (the unique firing) nor loses
+its lines.
 """
 
 from __future__ import annotations
@@ -97,11 +97,13 @@ class AlertEngine:
         now: Callable[[], datetime] = utcnow,
         public_url: str = "",
         archive_lag: Callable[[], Mapping[str, float]] = dict,
+        saved: Callable[[int], None] = lambda seq: None,
     ) -> None:
         self.meta = meta
         self.deliver = deliver
         self.now = now
         self.archive_lag = archive_lag  # seconds behind, per account archiving
+        self.saved = saved  # told the last WAL sequence number the saved state covers
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
         self.dropped_lines = 0
@@ -329,14 +331,15 @@ class AlertEngine:
         dirty = [alert for alert in self.alerts.values() if alert.dirty]
         self._last_persist = self.now()
         hourly = self._hourly.take()
-        if not dirty and not hourly:
-            return
-        for alert in dirty:
-            alert.seq = max(alert.seq, self._seq)
-        states = [_state(alert) for alert in dirty]
-        self.meta.transact(_save, states, hourly, self._last_persist, write=True)
-        for alert in dirty:
-            alert.dirty = False
+        covered = self._seq
+        if dirty or hourly:
+            for alert in dirty:
+                alert.seq = max(alert.seq, covered)
+            states = [_state(alert) for alert in dirty]
+            self.meta.transact(_save, states, hourly, self._last_persist, write=True)
+            for alert in dirty:
+                alert.dirty = False
+        self.saved(covered)
 
     # -- decisions -----------------------------------------------------------------------------
 

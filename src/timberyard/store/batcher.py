@@ -59,9 +59,11 @@ class Batcher:
         self._inflight: list[PendingBatch] = []
 
     def enqueue(self, durable: list[DurableBatch]) -> None:
-        """A subscriber of the durable feed (ingest/feed.py), replays included: queue, return."""
+        """A subscriber of the durable feed (ingest/feed.py), replays included: queue, return.
+        Replayed records the store has (kept for the alert evaluator) are skipped."""
         now = time.monotonic()
-        batches = [PendingBatch(batch.seq, batch.table, now) for batch in durable]
+        committed = self.wal.checkpoint.committed
+        batches = [PendingBatch(batch.seq, batch.table, now) for batch in durable if batch.seq > committed]
         with self._cond:
             self._queue.extend(batches)
             self._queued_lines += sum(b.table.num_rows for b in batches)

@@ -6,6 +6,12 @@ then advances a checkpoint, after which whole segments below it are deleted. Aft
 `open()` returns the records past the checkpoint, so nothing acknowledged is lost; a torn record
 at the tail (a write cut short by kill -9) was never acknowledged and is cut off.
 
+The alert evaluator counts records as they become durable and saves its counts every few
+seconds (`mark_evaluated`); records it had not saved when the node died must be replayed to it
+even when the store already has them. So the log keeps, and `open()` returns, the records past
+the older of the two marks (at most MAX_HELD_SEGMENTS segments more than the store needs, so a
+stalled evaluator cannot fill the disk); the batcher skips what the store has.
+
 Record frame: magic u32 | seq u64 | length u32 | crc32(seq, body) u32 | body. The magic says
 what the body is:
 - "TYWL": the payload in the clear (no key configured, or a log from before one was);
@@ -31,7 +37,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -49,6 +55,7 @@ BATCH_START = 0x01
 _SEALED_MARK = struct.pack("<I", SEALED_MAGIC)
 SEGMENT_SUFFIX = ".wal"
 CHECKPOINT_NAME = "checkpoint.json"
+MAX_HELD_SEGMENTS = 4  # segments kept for the alert evaluator alone, beyond what the store needs
 
 
 class WalFull(Overloaded):
@@ -78,11 +85,18 @@ class _Frame:
 @dataclass(frozen=True)
 class Checkpoint:
     """`committed`: every record up to it is in the store. `inflight`: the seq range being
-    inserted, re-sent with the same dedup token after a crash."""
+    inserted, completed after a crash. `evaluated`: every record up to it is counted in the
+    alert evaluator's saved state (None: no evaluator has said)."""
 
     epoch: str
     committed: int = 0
     inflight: tuple[int, int] | None = None
+    evaluated: int | None = None
+
+    @property
+    def replay_after(self) -> int:
+        """Records after this one are replayed at start-up."""
+        return self.committed if self.evaluated is None else min(self.committed, self.evaluated)
 
 
 class WriteAheadLog:
@@ -113,6 +127,7 @@ class WriteAheadLog:
         self._closing = False
         self._thread: threading.Thread | None = None
         self.checkpoint = Checkpoint(epoch=uuid.uuid4().hex)
+        self._checkpoint_lock = threading.Lock()  # the batcher and the alert evaluator both move marks
 
     @property
     def encrypted(self) -> bool:
@@ -143,18 +158,19 @@ class WriteAheadLog:
             self._segments.append((int(path.stem), path))
             last_seq = max([last_seq, *(frame.seq for frame in frames)])
         for record in replay:
-            self._track_pending(record.seq, len(record.payload))
+            if record.seq > self.checkpoint.committed:  # the budget counts what the store lacks
+                self._track_pending(record.seq, len(record.payload))
         self._next_seq = last_seq + 1
         self._write_checkpoint(self.checkpoint)
         self._drop_committed_segments()
         return replay
 
     def _decode(self, frames: list[tuple[Path, _Frame]]) -> list[WalRecord]:
-        """The records past the checkpoint; what the store already has is never decrypted."""
+        """The records past the checkpoint; what no one needs again is never decrypted."""
         replay: list[WalRecord] = []
         opened = 0  # sealed records decrypted so far: tells a wrong key from an altered record
         for path, frame in frames:
-            if frame.seq <= self.checkpoint.committed:
+            if frame.seq <= self.checkpoint.replay_after:
                 continue
             if frame.sealed:
                 replay.append(WalRecord(frame.seq, self._unseal(path, frame, first=not opened)))
@@ -240,15 +256,26 @@ class WriteAheadLog:
     # -- checkpoints --------------------------------------------------------------------------
 
     def mark_inflight(self, first: int, last: int) -> None:
-        self._write_checkpoint(Checkpoint(self.checkpoint.epoch, self.checkpoint.committed, (first, last)))
+        with self._checkpoint_lock:
+            self._write_checkpoint(replace(self.checkpoint, inflight=(first, last)))
 
     def mark_committed(self, last: int) -> None:
         """Everything up to `last` is in the store: free its budget and delete finished segments."""
-        self._write_checkpoint(Checkpoint(self.checkpoint.epoch, last, None))
+        with self._checkpoint_lock:
+            self._write_checkpoint(replace(self.checkpoint, committed=last, inflight=None))
         with self._lock:
             while self._pending and self._pending[0][0] <= last:
                 self.pending_bytes -= self._pending.popleft()[1]
             self._lock.notify_all()  # writers waiting for room (and the flusher, which rechecks its queue)
+        self._drop_committed_segments()
+
+    def mark_evaluated(self, last: int) -> None:
+        """The alert evaluator saved its counts of every record up to `last` (a mark only moves
+        forward: after a start, the evaluator has counted nothing new yet)."""
+        with self._checkpoint_lock:
+            if self.checkpoint.evaluated is not None and last <= self.checkpoint.evaluated:
+                return
+            self._write_checkpoint(replace(self.checkpoint, evaluated=last))
         self._drop_committed_segments()
 
     def dedup_token(self, first: int, last: int) -> str:
@@ -349,10 +376,14 @@ class WriteAheadLog:
         fsync_directory(self.directory)
 
     def _drop_committed_segments(self) -> None:
-        """Delete every segment, except the one being written, whose records are all committed."""
+        """Delete every segment, except the one being written, whose records no one needs again
+        (the store has them, and the alert evaluator unless it is MAX_HELD_SEGMENTS behind)."""
+        checkpoint = self.checkpoint
         with self._lock:
             removable = []
-            while len(self._segments) > 1 and self._segments[1][0] - 1 <= self.checkpoint.committed:
+            done = [index for index in range(1, len(self._segments)) if self._segments[index][0] - 1 <= checkpoint.committed]
+            held = [index for index in done if self._segments[index][0] - 1 > checkpoint.replay_after]
+            for _ in range(len(done) - min(len(held), MAX_HELD_SEGMENTS)):
                 removable.append(self._segments.pop(0)[1])
         for path in removable:
             path.unlink(missing_ok=True)
@@ -363,12 +394,14 @@ class WriteAheadLog:
             return Checkpoint(epoch=uuid.uuid4().hex)
         data = orjson.loads(path.read_bytes())
         inflight = tuple(data["inflight"]) if data.get("inflight") else None
-        return Checkpoint(data["epoch"], int(data["committed"]), inflight)  # type: ignore[arg-type]
+        evaluated = int(data["evaluated"]) if data.get("evaluated") is not None else None
+        return Checkpoint(data["epoch"], int(data["committed"]), inflight, evaluated)  # type: ignore[arg-type]
 
     def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
         path = self.directory / CHECKPOINT_NAME
         temp = path.with_suffix(".tmp")
-        body = {"epoch": checkpoint.epoch, "committed": checkpoint.committed, "inflight": checkpoint.inflight}
+        body = {"epoch": checkpoint.epoch, "committed": checkpoint.committed, "inflight": checkpoint.inflight,
+                "evaluated": checkpoint.evaluated}
         with open(temp, "wb") as handle:
             handle.write(orjson.dumps(body))
             handle.flush()

@@ -231,17 +231,19 @@ def test_a_crash_keeps_what_the_last_periodic_save_covered(
     db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
 ) -> None:
     add_alert(db, account, clock, query="error", threshold=3)
-    first = engine_for(db, clock, delivered)
+    marks: list[int] = []
+    first = engine_for(db, clock, delivered, saved=marks.append)
     first.tick()
     saved = lines.batch(["error", "error"])
     first.process(saved)
     clock.advance(3)
     first.tick()  # more than PERSIST_S later: saved with the sequence number it covers
+    assert marks[-1] == saved[0].seq  # and the WAL is told, so it replays every record after it
     unsaved = lines.batch(["error"])
     first.process(unsaved)  # then the node dies without stopping
 
     second = engine_for(db, clock, delivered)
-    second.process(saved + unsaved)  # the WAL replays what the store lacked; the saved part is skipped
+    second.process(saved + unsaved)  # the WAL replays from its mark (here: from the start); the saved part is skipped
     clock.advance(300)
     second.tick()
     assert [n.matches for n, _ in delivered.sent] == [3]

@@ -99,6 +99,23 @@ def test_an_interrupted_insert_is_completed_by_line_id_not_by_its_token(tmp_path
     assert stored_ids(chdb_store, account) == list(range(40))  # each line once
 
 
+def test_records_replayed_for_the_alert_evaluator_are_not_inserted_again(tmp_path: Path, chdb_store: ChdbStore) -> None:
+    account = uuid.uuid4().hex
+    wal, batcher = start(tmp_path, chdb_store)
+    for n in range(5):
+        wal.submit(payload(account, n * 10, 10)).result(timeout=10)
+    wal.mark_evaluated(2)  # the evaluator saved its counts of the first two records only
+    wal.close()
+    batcher.stop()
+    assert wal.checkpoint.committed == 5
+
+    restarted, again = start(tmp_path, chdb_store)  # records 3 to 5 are replayed to every replay subscriber
+    assert again.queued_lines == 0 and again.oldest_pending_id() is None
+    restarted.close()
+    again.stop()
+    assert stored_ids(chdb_store, account) == list(range(50))
+
+
 def test_a_crash_before_the_insert_replays_everything(tmp_path: Path, chdb_store: ChdbStore) -> None:
     account = uuid.uuid4().hex
     wal = WriteAheadLog(tmp_path, segment_bytes=1 << 20, max_pending_bytes=1 << 30, on_durable=lambda r: None)
