@@ -94,7 +94,7 @@ async def login(request: Request) -> Response:
     account = await run_in_threadpool(node.meta.get_account, user.account_id)
     response = JSONResponse({
         "user": user.to_dict(),
-        "account": {"id": account.id, "name": account.name},
+        "account": {"id": account.id, "name": account.name, "retention_days": account.retention_days},
         "csrf_token": session.csrf_token,
         "expires_at": iso(session.expires_at),
         "idle_timeout_s": node.sessions.idle_timeout_s,

@@ -4,6 +4,7 @@
 
 import { h, clear } from "../dom.js";
 import { renderAlerts } from "./alerts.js";
+import { renderArchive } from "./archive.js";
 import { renderAudit } from "./audit.js";
 import { renderChannels } from "./channels.js";
 import { renderGroups } from "./groups.js";
@@ -19,6 +20,7 @@ const PAGES = [
   { id: "rules", label: "Rules", permission: "rules.manage", render: renderRules },
   { id: "alerts", label: "Alerts", permission: "alerts.manage", render: renderAlerts },
   { id: "channels", label: "Channels", permission: "integrations.manage", render: renderChannels },
+  { id: "archive", label: "Archive", permission: "archives.manage", render: renderArchive },
   { id: "usage", label: "Usage", permission: "logs.read", render: renderUsage },
   { id: "audit", label: "Audit", permission: "audit.read", render: renderAudit },
 ];
