@@ -20,13 +20,14 @@ class LocalDirectory:
     def describe(self) -> str:
         return f"local directory {self.root}"
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file that holds `key`, refusing a key that would leave the directory."""
         if key.startswith("/") or ".." in key.split("/"):
             raise DestinationError(f"archive key {key!r} leaves the destination directory")
         return self.root / key
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
+        path = self.path(key)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +46,7 @@ class LocalDirectory:
             raise DestinationError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def get(self, key: str) -> bytes:
-        path = self._path(key)
+        path = self.path(key)
         try:
             return path.read_bytes()
         except FileNotFoundError:
@@ -54,7 +55,7 @@ class LocalDirectory:
             raise DestinationError(f"cannot read {path}: {exc.strerror or exc}") from None
 
     def list(self, prefix: str) -> list[str]:
-        base = self._path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
+        base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
         start = base if base.is_dir() else base.parent
         if not start.is_dir():
             return []
@@ -68,6 +69,6 @@ class LocalDirectory:
 
     def remove(self, key: str) -> None:
         try:
-            self._path(key).unlink(missing_ok=True)
+            self.path(key).unlink(missing_ok=True)
         except OSError as exc:
-            raise DestinationError(f"cannot remove {self._path(key)}: {exc.strerror or exc}") from None
+            raise DestinationError(f"cannot remove {self.path(key)}: {exc.strerror or exc}") from None

@@ -1,0 +1,85 @@
+"""An account's archived files of a time range, made readable as plain gzipped JSON lines in
+one private directory, so chDB's `file()` reads them all with one glob and the same SQL
+whatever the destination.
+
+Why a directory of our own: the SQL then names only a path we made (`<dir>/*.json.gz`, bound
+as a parameter), never an archive key, a bucket or a credential. A plain file of a local
+destination is linked in place (no copy); an S3 object is downloaded; an encrypted file is
+opened (AES-256-GCM, authenticated before anything is written) and its gzip bytes written
+here. Files are handled one at a time, so memory holds at most one archive file (one hour of
+one account, compressed). The directory is under the data directory (decrypted lines are
+as private as the store's) and is removed when the `with` block ends.
+
+Which files: the account's own records of delivered files (meta/archives.py), never a listing
+of the destination, and each key must parse as a data file of this account.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from timberyard.archive import envelope, layout
+from timberyard.archive.destination import Destination, DestinationError, open_destination
+from timberyard.archive.localdir import LocalDirectory
+from timberyard.core.errors import TimberyardError
+from timberyard.meta.archives import ArchiveRecord, FileRecord
+
+STAGING_DIR = "archive-staging"  # under the data directory
+
+
+class ArchiveReadError(TimberyardError):
+    """An archived file could not be read (corrupt, or not in the archive format)."""
+
+    status = 502
+    code = "ArchiveUnreadable"
+
+
+@dataclass(frozen=True)
+class Staged:
+    directory: Path
+    files: list[tuple[FileRecord, Path]]  # each archive file and where it is readable now
+
+    @property
+    def glob(self) -> str:
+        """The path pattern chDB's `file()` reads every staged file with."""
+        return str(self.directory / "*.json.gz")
+
+
+@contextmanager
+def staged(record: ArchiveRecord, files: list[FileRecord], local_root: Path, data_dir: Path) -> Iterator[Staged]:
+    """`files` of `record`'s account, readable as `.json.gz` files for as long as the block runs."""
+    parent = data_dir / STAGING_DIR
+    parent.mkdir(mode=0o700, exist_ok=True)
+    directory = Path(tempfile.mkdtemp(prefix=f"{record.account_id}.", dir=parent))
+    try:
+        destination = open_destination(record.config["destination"], local_root)
+        ready = [(f, _stage_one(record, destination, f, directory / f"{index:06d}.json.gz")) for index, f in enumerate(files)]
+        yield Staged(directory, ready)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord, target: Path) -> Path:
+    parsed = layout.parse_data_key(file.key)
+    if parsed is None or parsed[0] != record.account_id:
+        raise DestinationError(f"archive record {file.key!r} is not a data file of account {record.account_id}")
+    encrypted = parsed[3]
+    if isinstance(destination, LocalDirectory) and not encrypted:
+        source = destination.path(file.key)
+        if not source.is_file():
+            raise DestinationError(f"archived file {source} is missing; run `timberyard archive verify`")
+        os.symlink(source, target)
+        return target
+    data = destination.get(file.key)
+    if encrypted:
+        data = envelope.open_sealed(data, record.keys)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+    return target

@@ -1,0 +1,92 @@
+"""Which archive files a search reads (by hour, from the account's own records only),
+how they are staged for chDB (plain in place, encrypted opened, another account's refused);
+on a real SQLite metadata database and local directory."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from timberyard.archive import envelope, layout
+from timberyard.archive.destination import DestinationError
+from timberyard.archive.localdir import LocalDirectory
+from timberyard.archive.staging import staged
+from timberyard.meta import archives
+from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.archives import FileRecord
+from timberyard.meta.database import MetaDB
+
+HOUR = 1_764_932_400_000  # 2025-12-05T11:00Z
+H = layout.HOUR_MS
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[MetaDB]:
+    with MetaDB.open(f"sqlite:///{tmp_path / 'metadata.sqlite3'}") as db:
+        yield db
+
+
+def deliver(db: MetaDB, sealer: Sealer, account: str, hours: list[tuple[int, int]], encrypted: bool = False) -> None:
+    """Archive settings for `account` and a record of a delivered file per (hour, n)."""
+    key_id, key = envelope.new_key()
+    files = [FileRecord(layout.data_key(account, hour, n, encrypted), hour, n, "0" * 64, 1, 1) for hour, n in hours]
+
+    def work(session: object) -> None:
+        archives.save_settings(session, sealer, account, True, {"destination": {"type": "local", "path": account}},  # type: ignore[arg-type]
+                               {key_id: key}, key_id, "test")
+        archives.record_run(session, account, files, 1, 1, None, datetime.now(UTC))  # type: ignore[arg-type]
+
+    db.transact(work, write=True)
+
+
+def test_files_are_picked_by_overlapping_hour_from_the_accounts_own_records(db: MetaDB) -> None:
+    sealer = Sealer(os.urandom(32))
+    mine, theirs = db.create_account("mine").id, db.create_account("theirs").id
+    deliver(db, sealer, mine, [(HOUR - H, 0), (HOUR, 0), (HOUR, 1), (HOUR + H, 0), (HOUR + 2 * H, 0)])
+    deliver(db, sealer, theirs, [(HOUR, 0), (HOUR + H, 0)])
+
+    def picked(from_ms: int, to_ms: int) -> list[tuple[int, int]]:
+        return [(f.hour_ms, f.n) for f in db.transact(archives.files_between, mine, from_ms, to_ms, write=False)]
+
+    assert picked(HOUR + 10, HOUR + H - 1) == [(HOUR, 0), (HOUR, 1)]  # within one hour: its file and its late file
+    assert picked(HOUR - 1, HOUR + H) == [(HOUR - H, 0), (HOUR, 0), (HOUR, 1), (HOUR + H, 0)]  # inclusive ends
+    assert picked(HOUR + 3 * H, HOUR + 4 * H) == []
+    assert all(mine in f.key for f in db.transact(archives.files_between, mine, 0, 2**50, write=False))
+    assert len(db.transact(archives.files_between, theirs, 0, 2**50, write=False)) == 2
+
+
+def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_foreign_keys(db: MetaDB, tmp_path: Path) -> None:
+    sealer = Sealer(os.urandom(32))
+    account = db.create_account("stage").id
+    deliver(db, sealer, account, [])
+    record = db.transact(archives.get, sealer, account, write=False)
+    assert record is not None
+    root = tmp_path / "archives"
+    destination = LocalDirectory(root / account)
+    plain = gzip.compress(b'{"_line": "in the clear", "_ts": 1}\n')
+    sealed_plain = gzip.compress(b'{"_line": "sealed", "_ts": 2}\n')
+    files = [FileRecord(layout.data_key(account, HOUR, 0, False), HOUR, 0, "", 1, len(plain)),
+             FileRecord(layout.data_key(account, HOUR, 1, True), HOUR, 1, "", 1, 0)]
+    destination.put(files[0].key, plain)
+    destination.put(files[1].key, envelope.seal(sealed_plain, record.current_key, record.keys[record.current_key]))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with staged(record, files, root, data_dir) as staging:
+        linked, opened = (path for _, path in staging.files)
+        assert linked.is_symlink() and linked.read_bytes() == plain
+        assert not opened.is_symlink() and opened.read_bytes() == sealed_plain
+        assert staging.glob == str(staging.directory / "*.json.gz") and staging.directory.parent == data_dir / "archive-staging"
+        directory = staging.directory
+    assert not directory.exists()
+    foreign = FileRecord(layout.data_key("someone-else", HOUR, 0, False), HOUR, 0, "", 1, 1)
+    with pytest.raises(DestinationError, match="not a data file of account"), staged(record, [foreign], root, data_dir):
+        pass
+    missing = FileRecord(layout.data_key(account, HOUR + H, 0, False), HOUR + H, 0, "", 1, 1)
+    with pytest.raises(DestinationError, match="missing"), staged(record, [missing], root, data_dir):
+        pass
+
