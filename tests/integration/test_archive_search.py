@@ -1,11 +1,13 @@
-"""Searching archived lines against a real node process: archives in a local directory (plain and
-client-side encrypted) and in S3 (moto's server, an S3 emulator, as a real process on loopback),
-the query language over the files, tenant isolation, and bad input."""
+"""Searching archived lines and restoring them, against a real node process: archives in a local
+directory (plain and client-side encrypted) and in S3 (moto's server, an S3 emulator, as a real
+process on loopback), the query language over the files, tenant isolation, restore through the
+pipeline without duplicates, and bad input."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +62,12 @@ def texts(answer: httpx.Response) -> list[str]:
     return [line["line"] for line in answer.json()["lines"]]
 
 
+def restore(server: Server, key: str, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
+    answer = call(server, "POST", "/api/v1/archive/restore", key, json={"from": from_ms, "to": to_ms})
+    assert answer.status_code == 200, answer.text
+    return [orjson.loads(line) for line in answer.text.splitlines()]
+
+
 def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(node: Server) -> None:
     now = int(time.time() * 1000)
     earlier = now - 2 * HOUR_MS
@@ -106,6 +114,66 @@ def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(nod
     cli = run_cli("archive", "search", "order-7", "--from", str(earlier - HOUR_MS), "--to", "now", "--server", node.url,
                   "--key", node.service_key, "--json")
     assert [orjson.loads(line)["line"] for line in cli.stdout.splitlines()] == ["plain checkout 7 order-7"]
+
+
+def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None:
+    """Remove an account's lines of a range from the stopped node's store, as expiry would."""
+    script = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from timberyard.store.chdb import ChdbStore
+        store = ChdbStore(Path(sys.argv[1]))
+        store.select("ALTER TABLE timberyard.logs DELETE WHERE account = {a:String} AND toUnixTimestamp64Milli(ts) "
+                     "BETWEEN {f:Int64} AND {t:Int64} SETTINGS mutations_sync = 2", {"a": sys.argv[2], "f": int(sys.argv[3]), "t": int(sys.argv[4])})
+        store.close()
+    """)
+    server.stop()
+    subprocess.run([sys.executable, "-c", script, str(server.data_dir / "store"), account, str(from_ms), str(to_ms)], check=True)
+    server.start()
+
+
+def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) -> None:
+    now = int(time.time() * 1000)
+    hour = now - 3 * HOUR_MS
+    lines = [{"line": f"restorable refund {n}", "app": "billing", "timestamp": hour + n, "meta": {"amount": n}} for n in range(25)]
+    account = archive(node, node.service_key, node.ingestion_key, lines, destination={"type": "local", "path": "plain"})
+    window = (hour - 1, hour + 1_000)
+    live = restore(node, node.service_key, *window)
+    assert live[0] == {"event": "start", "files": 1, "lines": 25}
+    assert live[-1]["event"] == "done" and live[-1]["restored"] == 0 and live[-1]["duplicates"] == 25  # still in the store
+
+    delete_lines(node, account, *window)
+    gone = call(node, "GET", "/api/v1/search", node.service_key, params={"q": "refund", "from": window[0], "to": window[1]})
+    assert gone.json()["lines"] == []
+    cli = run_cli("archive", "restore", "--from", str(window[0]), "--to", str(window[1]), "--server", node.url, "--key", node.service_key)
+    assert b"restored 25 lines" in cli.stdout, cli.stdout
+    again = restore(node, node.service_key, *window)
+    assert again[-1]["restored"] == 0 and again[-1]["duplicates"] == 25
+    back = call(node, "GET", "/api/v1/search", node.service_key,
+                params={"q": "_ingester:archive-restore refund", "from": window[0], "to": window[1], "limit": 100}).json()["lines"]
+    assert sorted(line["line"] for line in back) == sorted(line["line"] for line in lines)  # each once
+    assert sorted(line["ts"] for line in back) == [hour + n for n in range(25)]  # their own times
+    assert {line["fields"]["amount"] for line in back} == set(range(25))
+    audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.restore"})
+    assert audit.status_code == 200 and "archive.restore" in audit.text
+
+    other = other_account(node, "archive-restore-other")
+    assert call(node, "POST", "/api/v1/archive/restore", other["service_key"], json={"from": window[0], "to": window[1]}).status_code == 404
+    put = call(node, "PUT", "/api/v1/archive", other["service_key"], json={"destination": {"type": "local", "path": "plain"}})
+    assert put.status_code == 200  # the same directory: still only its own records' files are read
+    nothing = restore(node, other["service_key"], *window)
+    assert nothing[0]["files"] == 0 and nothing[-1]["restored"] == 0
+    assert call(node, "GET", "/api/v1/search", other["service_key"], params={"q": "refund", "from": window[0], "to": window[1]}).json()["lines"] == []
+
+    readonly = call(node, "POST", "/api/v1/keys", node.service_key, json={"type": "service", "role": "readonly"}).json()["key"]
+    denied = call(node, "POST", "/api/v1/archive/restore", readonly, json={"from": window[0], "to": window[1]})
+    assert denied.status_code == 403 and denied.json()["code"] == "PermissionDenied"
+    old = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": now - 400 * 86_400_000, "to": now})
+    assert old.status_code == 400 and "retention" in old.json()["error"]
+    missing = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": window[0]})
+    assert missing.status_code == 400 and "to" in missing.json()["error"]
+    garbage = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": "not a time", "to": "now"})
+    assert garbage.status_code == 400 and garbage.json()["code"] == "BadRequest"
 
 
 @pytest.fixture(scope="module")

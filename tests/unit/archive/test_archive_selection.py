@@ -1,6 +1,6 @@
-"""Which archive files a search reads (by hour, from the account's own records only),
-how they are staged for chDB (plain in place, encrypted opened, another account's refused);
-on a real SQLite metadata database and local directory."""
+"""Which archive files a search or restore reads (by hour, from the account's own records only),
+how they are staged for chDB (plain in place, encrypted opened, another account's refused),
+and the retention rule of a restore; on a real SQLite metadata database and local directory."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pytest
 from timberyard.archive import envelope, layout
 from timberyard.archive.destination import DestinationError
 from timberyard.archive.localdir import LocalDirectory
+from timberyard.archive.restore import DAY_MS, check_range
 from timberyard.archive.staging import staged
+from timberyard.core.errors import BadRequest
 from timberyard.meta import archives
 from timberyard.meta.alert_channels import Sealer
 from timberyard.meta.archives import FileRecord
@@ -90,3 +92,9 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
     with pytest.raises(DestinationError, match="missing"), staged(record, [missing], root, data_dir):
         pass
 
+
+def test_a_restore_before_the_retention_is_refused() -> None:
+    now = HOUR + 40 * DAY_MS
+    check_range(now - 29 * DAY_MS, now, 30, now=now)
+    with pytest.raises(BadRequest, match="30-day retention"):
+        check_range(now - 31 * DAY_MS, now, 30, now=now)
