@@ -21,14 +21,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from timberyard.archive.layout import HOUR_MS
-from timberyard.archive.staging import ArchiveReadError, staged
+from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.core.clock import now_ms
 from timberyard.core.errors import BadRequest, Conflict
 from timberyard.core.fields import flatten
@@ -49,12 +48,6 @@ BATCH_LINES = 5_000
 DAY_MS = 86_400_000
 STORE_WAIT_S = 120.0
 _running: set[str] = set()  # accounts with a restore in progress (a node is one process)
-
-
-@dataclass(frozen=True)
-class Places:
-    local_root: Path
-    data_dir: Path
 
 
 def check_range(from_ms: int, to_ms: int, retention_days: int, now: int | None = None) -> None:
@@ -104,7 +97,7 @@ def _prepare(
     low, high = max(from_ms, file.hour_ms), min(to_ms, file.hour_ms + HOUR_MS - 1)
     present = _present_ids(store, record.account_id, low, high)
     fresh, duplicates = [], 0
-    with staged(record, [file], places.local_root, places.data_dir) as staging:
+    with staged(record, [file], places) as staging:
         for line in _read(staging.files[0][1], file.key):
             ts = line.get("_ts")
             if type(ts) is not int or not low <= ts <= high:

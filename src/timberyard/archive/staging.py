@@ -27,10 +27,19 @@ from pathlib import Path
 from timberyard.archive import envelope, layout
 from timberyard.archive.destination import Destination, DestinationError, open_destination
 from timberyard.archive.localdir import LocalDirectory
-from timberyard.core.errors import TimberyardError
+from timberyard.core.errors import ConfigError, TimberyardError
 from timberyard.meta.archives import ArchiveRecord, FileRecord
 
 STAGING_DIR = "archive-staging"  # under the data directory
+GLOB_CHARS = set("*?{}[]")  # what file() expands in a path; quotes are harmless (the path is a bound parameter)
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where the node keeps what staging needs: local destinations' root and its data directory."""
+
+    local_root: Path
+    data_dir: Path
 
 
 class ArchiveReadError(TimberyardError):
@@ -52,13 +61,16 @@ class Staged:
 
 
 @contextmanager
-def staged(record: ArchiveRecord, files: list[FileRecord], local_root: Path, data_dir: Path) -> Iterator[Staged]:
+def staged(record: ArchiveRecord, files: list[FileRecord], places: Places) -> Iterator[Staged]:
     """`files` of `record`'s account, readable as `.json.gz` files for as long as the block runs."""
-    parent = data_dir / STAGING_DIR
+    parent = places.data_dir / STAGING_DIR
+    if GLOB_CHARS & set(str(parent)):
+        raise ConfigError(f"the data directory {places.data_dir} has one of {''.join(sorted(GLOB_CHARS))} in its path, "
+                          "which chDB's file() would read as a pattern; archive search and restore need a plain path")
     parent.mkdir(mode=0o700, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix=f"{record.account_id}.", dir=parent))
     try:
-        destination = open_destination(record.config["destination"], local_root)
+        destination = open_destination(record.config["destination"], places.local_root)
         ready = [(f, _stage_one(record, destination, f, directory / f"{index:06d}.json.gz")) for index, f in enumerate(files)]
         yield Staged(directory, ready)
     finally:

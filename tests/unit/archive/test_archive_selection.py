@@ -10,18 +10,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
 from timberyard.archive import envelope, layout
 from timberyard.archive.destination import DestinationError
 from timberyard.archive.localdir import LocalDirectory
 from timberyard.archive.restore import DAY_MS, check_range
-from timberyard.archive.staging import staged
-from timberyard.core.errors import BadRequest
+from timberyard.archive.search import search_files
+from timberyard.archive.staging import ArchiveReadError, Places, staged
+from timberyard.core.errors import BadRequest, ConfigError
 from timberyard.meta import archives
 from timberyard.meta.alert_channels import Sealer
 from timberyard.meta.archives import FileRecord
 from timberyard.meta.database import MetaDB
+from timberyard.search import compile_sql, parse
+from timberyard.store.chdb import ChdbStore
 
 HOUR = 1_764_932_400_000  # 2025-12-05T11:00Z
 H = layout.HOUR_MS
@@ -78,7 +82,7 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
     destination.put(files[1].key, envelope.seal(sealed_plain, record.current_key, record.keys[record.current_key]))
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    with staged(record, files, root, data_dir) as staging:
+    with staged(record, files, Places(root, data_dir)) as staging:
         linked, opened = (path for _, path in staging.files)
         assert linked.is_symlink() and linked.read_bytes() == plain
         assert not opened.is_symlink() and opened.read_bytes() == sealed_plain
@@ -86,10 +90,10 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
         directory = staging.directory
     assert not directory.exists()
     foreign = FileRecord(layout.data_key("someone-else", HOUR, 0, False), HOUR, 0, "", 1, 1)
-    with pytest.raises(DestinationError, match="not a data file of account"), staged(record, [foreign], root, data_dir):
+    with pytest.raises(DestinationError, match="not a data file of account"), staged(record, [foreign], Places(root, data_dir)):
         pass
     missing = FileRecord(layout.data_key(account, HOUR + H, 0, False), HOUR + H, 0, "", 1, 1)
-    with pytest.raises(DestinationError, match="missing"), staged(record, [missing], root, data_dir):
+    with pytest.raises(DestinationError, match="missing"), staged(record, [missing], Places(root, data_dir)):
         pass
 
 
@@ -98,3 +102,45 @@ def test_a_restore_before_the_retention_is_refused() -> None:
     check_range(now - 29 * DAY_MS, now, 30, now=now)
     with pytest.raises(BadRequest, match="30-day retention"):
         check_range(now - 31 * DAY_MS, now, 30, now=now)
+
+
+def write_hour(destination: LocalDirectory, account: str, hour: int, n: int, texts: list[str]) -> FileRecord:
+    lines = b"".join(orjson.dumps({"_ts": hour + i, "_line": text, "_lid": str(hour + i), "_app": "a", "_meta": {"n": i}}) + b"\n"
+                     for i, text in enumerate(texts))
+    key = layout.data_key(account, hour, n, False)
+    destination.put(key, gzip.compress(lines))
+    return FileRecord(key, hour, n, "", len(texts), 0)
+
+
+def test_search_reads_the_newest_days_first_and_stops_at_the_limit(db: MetaDB, tmp_path: Path, chdb_store: ChdbStore) -> None:
+    sealer = Sealer(os.urandom(32))
+    account = db.create_account("search").id
+    deliver(db, sealer, account, [])
+    record = db.transact(archives.get, sealer, account, write=False)
+    assert record is not None
+    root = tmp_path / "archives"
+    destination = LocalDirectory(root / account)
+    day = 86_400_000
+    files = [write_hour(destination, account, HOUR - day, 0, ["old match 0", "old other"]),
+             write_hour(destination, account, HOUR, 0, ["new match 0", "new match 1"]),
+             write_hour(destination, account, HOUR, 1, ["late match 2"])]
+    places = Places(root, tmp_path / "it's \"quoted\" data")  # quotes reach chDB only as a bound parameter
+    places.data_dir.mkdir()
+    match = compile_sql(parse("match"))
+
+    def found(limit: int, query: str = "match") -> list[str]:
+        rows = search_files(chdb_store, record, files, places, 0, HOUR + day, compile_sql(parse(query)), limit)
+        return [row["line"] for row in rows]
+
+    assert found(10) == ["new match 1", "new match 0", "late match 2", "old match 0"]  # by time, newest first
+    assert found(2) == ["new match 1", "new match 0"]
+    assert found(10, "n:1") == ["new match 1", "old other"]  # fields of the archive's _meta
+    assert found(10, "nowhere") == []
+    narrow = search_files(chdb_store, record, files, places, HOUR + 1, HOUR + day, match, 10)
+    assert [row["line"] for row in narrow] == ["new match 1"]  # the range, not only the files' hours
+    assert not list((places.data_dir / "archive-staging").iterdir())  # nothing left behind
+    destination.put(files[0].key, b"not gzip at all")
+    with pytest.raises(ArchiveReadError, match="could not be read"):
+        search_files(chdb_store, record, files, places, 0, HOUR + day, match, 10)
+    with pytest.raises(ConfigError, match="pattern"):
+        search_files(chdb_store, record, files, Places(root, tmp_path / "data[1]"), 0, HOUR + day, match, 10)

@@ -24,8 +24,8 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from timberyard.archive import restore, service
-from timberyard.archive.search import search_archived
-from timberyard.archive.staging import staged
+from timberyard.archive.search import search_files
+from timberyard.archive.staging import Places
 from timberyard.core.clock import now_ms
 from timberyard.core.errors import BadRequest, NotFound, TimberyardError
 from timberyard.meta import archives
@@ -116,6 +116,11 @@ async def _files(request: Request, record: archives.ArchiveRecord | None, from_m
     return files
 
 
+def _places(request: Request) -> Places:
+    settings = request.app.state.node.settings
+    return Places(settings.resolved_archive_local_root, settings.data_dir)
+
+
 @guarded("logs.read")
 async def search_archive(request: Request) -> JSONResponse:
     """The newest `limit` archived lines of the range matching `q`, read from the archive's
@@ -129,15 +134,9 @@ async def search_archive(request: Request) -> JSONResponse:
     limit = whole_number(params, "limit", 100, MAX_LIMIT)
     record = await _record(request, principal.account_id)
     files = await _files(request, record, from_ms, to_ms)
-
-    def run() -> list[dict[str, Any]]:
-        if not files:
-            return []
-        with staged(record, files, node.settings.resolved_archive_local_root, node.settings.data_dir) as staging:
-            return search_archived(node.store, principal.account_id, staging.glob, from_ms, to_ms, compiled, limit)
-
+    assert record is not None  # _files refused otherwise
     rows, _ = await asyncio.gather(
-        run_in_threadpool(run),
+        run_in_threadpool(search_files, node.store, record, files, _places(request), from_ms, to_ms, compiled, limit),
         audit(request, principal, "archive.search", query=params.get("q", ""), details={"from": from_ms, "to": to_ms, "files": len(files)}),
     )
     return JSONResponse({
@@ -161,8 +160,7 @@ async def restore_range(request: Request) -> StreamingResponse:
     record = await _record(request, principal.account_id)
     files = await _files(request, record, from_ms, to_ms)
     assert record is not None  # _files refused otherwise
-    places = restore.Places(node.settings.resolved_archive_local_root, node.settings.data_dir)
-    events = restore.restore(node.pipeline, node.store, node.batcher, record, files, places, from_ms, to_ms)
+    events = restore.restore(node.pipeline, node.store, node.batcher, record, files, _places(request), from_ms, to_ms)
     first = await anext(events)  # refusals (a restore already running) are still an HTTP status
     details = {"from": from_ms, "to": to_ms, "files": len(files)}
     try:
