@@ -8,7 +8,9 @@ key holds its old object or its new one, never part of one.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 from timberyard.archive.destination import DestinationError, ObjectMissing
 
@@ -49,6 +51,16 @@ class LocalDirectory:
         path = self.path(key)
         try:
             return path.read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(f"{path} does not exist") from None
+        except OSError as exc:
+            raise DestinationError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+    def fetch(self, key: str, out: BinaryIO) -> None:
+        path = self.path(key)
+        try:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out)
         except FileNotFoundError:
             raise ObjectMissing(f"{path} does not exist") from None
         except OSError as exc:

@@ -5,10 +5,11 @@ whatever the destination.
 Why a directory of our own: the SQL then names only a path we made (`<dir>/*.json.gz`, bound
 as a parameter), never an archive key, a bucket or a credential. A plain file of a local
 destination is linked in place (no copy); an S3 object is downloaded; an encrypted file is
-opened (AES-256-GCM, authenticated before anything is written) and its gzip bytes written
-here. Files are handled one at a time, so memory holds at most one archive file (one hour of
-one account, compressed). The directory is under the data directory (decrypted lines are
-as private as the store's) and is removed when the `with` block ends.
+opened (AES-256-GCM: one that fails authentication stops the search) and its gzip bytes written
+here, streamed a megabyte at a time (downloads and decryption alike), so memory stays small
+whatever the size of a file. The directory is under the data directory (decrypted lines are
+as private as the store's) and is removed when the `with` block ends, so is a partly written
+file of a failed download or decryption.
 
 Which files: the account's own records of delivered files (meta/archives.py), never a listing
 of the destination, and each key must parse as a data file of this account.
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from timberyard.archive import envelope, layout
 from timberyard.archive.destination import Destination, DestinationError, open_destination
@@ -82,16 +84,27 @@ def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord
     if parsed is None or parsed[0] != record.account_id:
         raise DestinationError(f"archive record {file.key!r} is not a data file of account {record.account_id}")
     encrypted = parsed[3]
-    if isinstance(destination, LocalDirectory) and not encrypted:
+    if isinstance(destination, LocalDirectory):
         source = destination.path(file.key)
         if not source.is_file():
             raise DestinationError(f"archived file {source} is missing; run `timberyard archive verify`")
-        os.symlink(source, target)
+    else:
+        source = target.with_suffix(".download")
+        with _private(source) as out:
+            destination.fetch(file.key, out)
+    if not encrypted:
+        if source.parent == target.parent:
+            source.rename(target)
+        else:
+            os.symlink(source, target)
         return target
-    data = destination.get(file.key)
-    if encrypted:
-        data = envelope.open_sealed(data, record.keys)
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
+    with source.open("rb") as sealed, _private(target) as out:
+        envelope.open_sealed_file(sealed, source.stat().st_size, out, record.keys)
+    if source.parent == target.parent:
+        source.unlink()
     return target
+
+
+def _private(path: Path) -> BinaryIO:
+    """A new file only the node's user can read (decrypted lines are as private as the store)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")

@@ -1,10 +1,13 @@
 """Which archive files a search or restore reads (by hour, from the account's own records only),
 how they are staged for chDB (plain in place, encrypted opened, another account's refused),
-and the retention rule of a restore; on a real SQLite metadata database and local directory."""
+the search over them in the embedded store (newest day first, up to the limit), sealed files
+opened in pieces, and the retention rule of a restore; on a real SQLite metadata database, a
+local directory and the embedded store."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -144,3 +147,19 @@ def test_search_reads_the_newest_days_first_and_stops_at_the_limit(db: MetaDB, t
         search_files(chdb_store, record, files, places, 0, HOUR + day, match, 10)
     with pytest.raises(ConfigError, match="pattern"):
         search_files(chdb_store, record, files, Places(root, tmp_path / "data[1]"), 0, HOUR + day, match, 10)
+
+
+def test_a_sealed_file_opens_in_pieces_and_any_altered_byte_fails() -> None:
+    key_id, key = envelope.new_key()
+    plain = os.urandom(envelope.PIECE_BYTES * 2 + 17)  # several pieces and a remainder
+    sealed = envelope.seal(plain, key_id, key)
+    out = io.BytesIO()
+    envelope.open_sealed_file(io.BytesIO(sealed), len(sealed), out, {key_id: key})
+    assert out.getvalue() == plain
+    for where in (8, len(sealed) // 2, len(sealed) - 1):  # header, ciphertext, tag
+        altered = bytearray(sealed)
+        altered[where] ^= 1
+        with pytest.raises(envelope.EnvelopeError):
+            envelope.open_sealed_file(io.BytesIO(bytes(altered)), len(altered), io.BytesIO(), {key_id: key})
+    with pytest.raises(envelope.EnvelopeError, match="truncated"):
+        envelope.open_sealed_file(io.BytesIO(sealed[:40]), 40, io.BytesIO(), {key_id: key})
