@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from servers import Server, call, free_port, run_cli, start_server
+from timberyard.archive.restore import BATCH_LINES
 
 SETTLE_S = 1
 HOUR_MS = 3_600_000
@@ -135,25 +136,28 @@ def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None
 def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) -> None:
     now = int(time.time() * 1000)
     hour = now - 3 * HOUR_MS
-    lines = [{"line": f"restorable refund {n}", "app": "billing", "timestamp": hour + n, "meta": {"amount": n}} for n in range(25)]
+    count = BATCH_LINES + 7  # more than one batch of the restore
+    lines = [{"line": f"restorable refund {n}", "app": "billing", "timestamp": hour + n, "meta": {"amount": n}} for n in range(count)]
     account = archive(node, node.service_key, node.ingestion_key, lines, destination={"type": "local", "path": "plain"})
-    window = (hour - 1, hour + 1_000)
+    window = (hour - 1, hour + count)
     live = restore(node, node.service_key, *window)
-    assert live[0] == {"event": "start", "files": 1, "lines": 25}
-    assert live[-1]["event"] == "done" and live[-1]["restored"] == 0 and live[-1]["duplicates"] == 25  # still in the store
+    assert live[0] == {"event": "start", "files": 1, "lines": count}
+    assert live[-1]["event"] == "done" and live[-1]["restored"] == 0 and live[-1]["duplicates"] == count  # still in the store
 
     delete_lines(node, account, *window)
     gone = call(node, "GET", "/api/v1/search", node.service_key, params={"q": "refund", "from": window[0], "to": window[1]})
     assert gone.json()["lines"] == []
     cli = run_cli("archive", "restore", "--from", str(window[0]), "--to", str(window[1]), "--server", node.url, "--key", node.service_key)
-    assert b"restored 25 lines" in cli.stdout, cli.stdout
+    assert f"restored {count:,} lines".encode() in cli.stdout, cli.stdout
     again = restore(node, node.service_key, *window)
-    assert again[-1]["restored"] == 0 and again[-1]["duplicates"] == 25
+    assert again[-1]["restored"] == 0 and again[-1]["duplicates"] == count
     back = call(node, "GET", "/api/v1/search", node.service_key,
-                params={"q": "_ingester:archive-restore refund", "from": window[0], "to": window[1], "limit": 100}).json()["lines"]
+                params={"q": "_ingester:archive-restore refund", "from": window[0], "to": window[1], "limit": 10_000}).json()["lines"]
     assert sorted(line["line"] for line in back) == sorted(line["line"] for line in lines)  # each once
-    assert sorted(line["ts"] for line in back) == [hour + n for n in range(25)]  # their own times
-    assert {line["fields"]["amount"] for line in back} == set(range(25))
+    assert sorted(line["ts"] for line in back) == [hour + n for n in range(count)]  # their own times
+    assert {line["fields"]["amount"] for line in back} == set(range(count))
+    assert {line["annotations"]["timberyard.archive_lid"] for line in back} == {
+        line["id"] for line in archived_search(node, node.service_key, "refund", **{"from": window[0], "to": window[1], "limit": 10_000}).json()["lines"]}
     audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.restore"})
     assert audit.status_code == 200 and "archive.restore" in audit.text
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,40 +74,52 @@ async def restore(
         totals = {"files": len(files), "restored": 0, "duplicates": 0, "expired": 0}
         yield {"event": "start", "files": len(files), "lines": sum(f.lines for f in files)}
         for file in files:
-            batches, duplicates = await asyncio.to_thread(_prepare, store, record, file, places, from_ms, to_ms)
-            restored = expired = 0
-            for batch in batches:
-                accepted = await pipeline.accept(batch, wait=True)
-                restored += accepted.stored
-                expired += accepted.problems.counts.get("expired_lines", 0)
-            totals["restored"] += restored
-            totals["duplicates"] += duplicates
-            totals["expired"] += expired
-            yield {"event": "file", "key": file.key, "lines": file.lines, "restored": restored, "duplicates": duplicates,
-                   "expired": expired}
+            counts = await _restore_file(pipeline, store, record, file, places, from_ms, to_ms)
+            for name, count in counts.items():
+                totals[name] += count
+            yield {"event": "file", "key": file.key, "lines": file.lines, **counts}
         in_store = await _stored(batcher, now_ms())
         yield {"event": "done", **totals, "in_store": in_store}
     finally:
         _running.discard(account)
 
 
-def _prepare(
-    store: Store, record: ArchiveRecord, file: FileRecord, places: Places, from_ms: int, to_ms: int
-) -> tuple[list[LineBatch], int]:
-    """One file's lines in the range not yet in the store, as batches; and how many were."""
+async def _restore_file(
+    pipeline: Pipeline, store: Store, record: ArchiveRecord, file: FileRecord, places: Places, from_ms: int, to_ms: int
+) -> dict[str, int]:
+    """Send one file's lines of the range that the store lacks, BATCH_LINES at a time (read in a
+    worker thread; only one batch is in memory)."""
     low, high = max(from_ms, file.hour_ms), min(to_ms, file.hour_ms + HOUR_MS - 1)
-    present = _present_ids(store, record.account_id, low, high)
+    counts = {"restored": 0, "duplicates": 0, "expired": 0}
+    with ExitStack() as stack:
+        present = await asyncio.to_thread(_present_ids, store, record.account_id, low, high)
+        staging = await asyncio.to_thread(stack.enter_context, staged(record, [file], places))
+        lines = _read(staging.files[0][1], file.key)
+        while True:
+            fresh, duplicates = await asyncio.to_thread(_next_lines, lines, present, low, high)
+            counts["duplicates"] += duplicates
+            if not fresh:
+                return counts
+            accepted = await pipeline.accept(_batch(record.account_id, fresh), wait=True)
+            counts["restored"] += accepted.stored
+            counts["expired"] += accepted.problems.counts.get("expired_lines", 0)
+
+
+def _next_lines(lines: Iterator[dict[str, Any]], present: set[int], low: int, high: int) -> tuple[list[dict[str, Any]], int]:
+    """Up to BATCH_LINES more lines with a time in [low, high] whose original id the store
+    lacks, and how many it had; no lines when the file is done."""
     fresh, duplicates = [], 0
-    with staged(record, [file], places) as staging:
-        for line in _read(staging.files[0][1], file.key):
-            ts = line.get("_ts")
-            if type(ts) is not int or not low <= ts <= high:
-                continue
-            if _lid(line) in present:
-                duplicates += 1
-            else:
-                fresh.append(line)
-    return [_batch(record.account_id, fresh[i : i + BATCH_LINES]) for i in range(0, len(fresh), BATCH_LINES)], duplicates
+    for line in lines:
+        ts = line.get("_ts")
+        if type(ts) is not int or not low <= ts <= high:
+            continue
+        if _lid(line) in present:
+            duplicates += 1
+            continue
+        fresh.append(line)
+        if len(fresh) == BATCH_LINES:
+            break
+    return fresh, duplicates
 
 
 def _present_ids(store: Store, account: str, from_ms: int, to_ms: int) -> set[int]:
