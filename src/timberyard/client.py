@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -65,6 +66,19 @@ class NodeClient:
             sleep(wait)
             delay = min(delay * 2, 30)
         raise AssertionError("the loop returns or raises")
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response to read as it arrives (a restore's progress). Sent once: a long job is not
+        retried behind the caller's back."""
+        try:
+            with self._http.stream(method, path, **kwargs) as response:
+                if not response.is_success:
+                    response.read()
+                    _checked(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise ClientError(f"lost {self.base_url}: {exc}") from None
 
     def close(self) -> None:
         self._http.close()

@@ -9,7 +9,7 @@ docstring what it promises; docs/archives.md collects them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from timberyard.core.errors import TimberyardError
 
@@ -29,6 +29,10 @@ class Destination(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
     def get(self, key: str) -> bytes: ...
+
+    def fetch(self, key: str, out: BinaryIO) -> None:
+        """Copy the object into `out` in pieces (an archive file may be larger than memory should hold)."""
+
 
     def list(self, prefix: str) -> list[str]: ...
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import os
 import secrets
 import struct
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
@@ -31,6 +33,10 @@ VERSION = 1
 KEY_BYTES = 32
 WRAPPED_BYTES = 40
 NONCE_BYTES = 12
+TAG_BYTES = 16
+MAX_HEADER_BYTES = 6 + 255 + WRAPPED_BYTES + NONCE_BYTES
+PIECE_BYTES = 1 << 20
+FAILED = "encrypted archive file failed authentication: altered, or sealed under another key"
 
 
 class EnvelopeError(TimberyardError):
@@ -61,16 +67,49 @@ def key_id_of(sealed: bytes) -> str:
 
 def open_sealed(sealed: bytes, keys: dict[str, bytes]) -> bytes:
     """The plaintext of a sealed file, with whichever of `keys` (id → key) sealed it."""
-    key_id = key_id_of(sealed)
+    header_end, data_key, nonce = _open_header(sealed, len(sealed), keys)
+    try:
+        return AESGCM(data_key).decrypt(nonce, sealed[header_end:], sealed[:header_end])
+    except InvalidTag:
+        raise EnvelopeError(FAILED) from None
+
+
+def open_sealed_file(source: BinaryIO, size: int, out: BinaryIO, keys: dict[str, bytes]) -> None:
+    """`open_sealed` of a seekable file of `size` bytes, written to `out` a piece at a time, so a
+    file of any size opens in bounded memory. `out` holds unauthenticated bytes until this
+    returns: on an EnvelopeError the caller must discard it."""
+    head = source.read(MAX_HEADER_BYTES)
+    header_end, data_key, nonce = _open_header(head, size, keys)
+    source.seek(size - TAG_BYTES)
+    tag = source.read(TAG_BYTES)
+    decryptor = Cipher(algorithms.AES(data_key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(head[:header_end])
+    source.seek(header_end)
+    left = size - TAG_BYTES - header_end
+    while left:
+        piece = source.read(min(PIECE_BYTES, left))
+        if not piece:
+            raise EnvelopeError("encrypted archive file is truncated")
+        out.write(decryptor.update(piece))
+        left -= len(piece)
+    try:
+        out.write(decryptor.finalize())
+    except InvalidTag:
+        raise EnvelopeError(FAILED) from None
+
+
+def _open_header(head: bytes, size: int, keys: dict[str, bytes]) -> tuple[int, bytes, bytes]:
+    """(where the ciphertext starts, the unwrapped data key, the nonce) of a sealed file that
+    starts with `head` and is `size` bytes long."""
+    key_id = key_id_of(head)
     if key_id not in keys:
         raise EnvelopeError(f"archive key {key_id!r} is not among this account's keys")
-    start = 6 + sealed[5]
+    start = 6 + head[5]
     header_end = start + WRAPPED_BYTES + NONCE_BYTES
-    if len(sealed) < header_end + 16:
+    if size < header_end + TAG_BYTES or len(head) < header_end:
         raise EnvelopeError("encrypted archive file is truncated")
-    wrapped, nonce = sealed[start : start + WRAPPED_BYTES], sealed[start + WRAPPED_BYTES : header_end]
+    wrapped, nonce = head[start : start + WRAPPED_BYTES], head[start + WRAPPED_BYTES : header_end]
     try:
-        data_key = aes_key_unwrap(keys[key_id], wrapped)
-        return AESGCM(data_key).decrypt(nonce, sealed[header_end:], sealed[:header_end])
-    except (InvalidUnwrap, InvalidTag):
-        raise EnvelopeError("encrypted archive file failed authentication: altered, or sealed under another key") from None
+        return header_end, aes_key_unwrap(keys[key_id], wrapped), nonce
+    except InvalidUnwrap:
+        raise EnvelopeError(FAILED) from None

@@ -8,7 +8,9 @@ key holds its old object or its new one, never part of one.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 from timberyard.archive.destination import DestinationError, ObjectMissing
 
@@ -20,13 +22,14 @@ class LocalDirectory:
     def describe(self) -> str:
         return f"local directory {self.root}"
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file that holds `key`, refusing a key that would leave the directory."""
         if key.startswith("/") or ".." in key.split("/"):
             raise DestinationError(f"archive key {key!r} leaves the destination directory")
         return self.root / key
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
+        path = self.path(key)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,7 @@ class LocalDirectory:
             raise DestinationError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def get(self, key: str) -> bytes:
-        path = self._path(key)
+        path = self.path(key)
         try:
             return path.read_bytes()
         except FileNotFoundError:
@@ -53,8 +56,18 @@ class LocalDirectory:
         except OSError as exc:
             raise DestinationError(f"cannot read {path}: {exc.strerror or exc}") from None
 
+    def fetch(self, key: str, out: BinaryIO) -> None:
+        path = self.path(key)
+        try:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, out)
+        except FileNotFoundError:
+            raise ObjectMissing(f"{path} does not exist") from None
+        except OSError as exc:
+            raise DestinationError(f"cannot read {path}: {exc.strerror or exc}") from None
+
     def list(self, prefix: str) -> list[str]:
-        base = self._path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
+        base = self.path(prefix.rstrip("/")) if prefix.rstrip("/") else self.root
         start = base if base.is_dir() else base.parent
         if not start.is_dir():
             return []
@@ -68,6 +81,6 @@ class LocalDirectory:
 
     def remove(self, key: str) -> None:
         try:
-            self._path(key).unlink(missing_ok=True)
+            self.path(key).unlink(missing_ok=True)
         except OSError as exc:
-            raise DestinationError(f"cannot remove {self._path(key)}: {exc.strerror or exc}") from None
+            raise DestinationError(f"cannot remove {self.path(key)}: {exc.strerror or exc}") from None

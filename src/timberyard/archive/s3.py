@@ -10,7 +10,7 @@ overwrite an object version before then; the bucket must have Object Lock enable
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from timberyard.archive.destination import DestinationError, ObjectMissing
 
@@ -51,6 +51,9 @@ class S3Bucket:
     def get(self, key: str) -> bytes:
         answer = self._call("read", key, self._client.get_object, Bucket=self.bucket, Key=self._key(key))
         return bytes(answer["Body"].read())
+
+    def fetch(self, key: str, out: BinaryIO) -> None:
+        self._call("read", key, self._client.download_fileobj, Bucket=self.bucket, Key=self._key(key), Fileobj=out)
 
     def list(self, prefix: str) -> list[str]:
         found: list[str] = []

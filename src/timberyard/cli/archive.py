@@ -13,7 +13,7 @@ import click
 
 from timberyard.cli import _settings, data_dir_option, main
 from timberyard.cli.remote import client as _client
-from timberyard.cli.remote import server_option, service_key_option
+from timberyard.cli.remote import read_key_option, server_option, service_key_option
 
 
 @main.group()
@@ -29,6 +29,8 @@ def archive() -> None:
       timberyard archive status
       timberyard archive public-key > timberyard-archive.pem
       timberyard archive verify --account ACCOUNT_ID --dir /mnt/archive --public-key timberyard-archive.pem --from 7d
+      timberyard archive search 'error app:nginx' --from '2026-11-02' --to '2026-11-03'
+      timberyard archive restore --from '2026-11-02T00:00:00Z' --to '2026-11-02T23:59:59Z'
     """
 
 
@@ -196,3 +198,66 @@ def decrypt(data_dir: Path | None, account: str, source: Path, output: Path | No
         click.get_binary_stream("stdout").write(plain)
     else:
         output.write_bytes(plain)
+
+
+@archive.command("search")
+@click.argument("query", required=False, default="")
+@server_option
+@read_key_option
+@click.option("--from", "from_", default="1d", show_default=True, help="Start: epoch, ISO 8601, or an expression like 7d, yesterday.")
+@click.option("--to", default="now", show_default=True, help="End, in the same forms.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000), help="Most lines to print (the newest).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--raw", is_flag=True, help="Only the raw log lines.")
+def search(query: str, server: str, key: str, from_: str, to: str, limit: int, as_json: bool, raw: bool) -> None:
+    """Search archived lines with the query language, newest first, reading the archive's files
+    where they are (nothing is re-ingested)."""
+    import sys
+
+    from timberyard.cli import _print_tail_line
+
+    with _client(server, key, timeout=600) as client:
+        page = client.request("GET", "/api/v1/archive/search", params={"q": query, "from": from_, "to": to, "limit": limit}).json()
+    colour = sys.stdout.isatty() and not (as_json or raw)
+    for line in page["lines"]:
+        if raw:
+            click.echo(line["line"])
+        else:
+            _print_tail_line(line, as_json, colour)
+    if not page["lines"]:
+        click.echo(f"no archived lines match in {page['files']} archive file(s) of the range; widen it with --from/--to", err=True)
+
+
+@archive.command("restore")
+@server_option
+@service_key_option
+@click.option("--from", "from_", required=True, help="Start: epoch, ISO 8601, or an expression like 7d, yesterday.")
+@click.option("--to", required=True, help="End, in the same forms.")
+def restore(server: str, key: str, from_: str, to: str) -> None:
+    """Put the archived lines of a range back into the store (source `archive-restore`, their own
+    times). Lines still in the store, or restored before, are skipped; running it again after an
+    interruption finishes the job."""
+    import orjson
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    done: dict[str, Any] = {}
+    with _client(server, key, timeout=600) as client, client.stream(
+        "POST", "/api/v1/archive/restore", json={"from": from_, "to": to}
+    ) as response, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+    ) as progress:
+        task = progress.add_task("restoring", total=None)
+        for raw in response.iter_lines():
+            event = orjson.loads(raw)
+            if event["event"] == "start":
+                progress.update(task, total=event["lines"], description=f"restoring {event['files']} file(s)")
+            elif event["event"] == "file":
+                progress.advance(task, event["lines"])
+            elif event["event"] == "error":
+                raise click.ClickException(f"restore stopped: {event['error']} (run it again to resume)")
+            else:
+                done = event
+    if not done:
+        raise click.ClickException("the server ended the restore without its totals; run it again to resume")
+    click.echo(f"restored {done['restored']:,} lines from {done['files']} archive file(s); "
+               f"{done['duplicates']:,} already in the store, {done['expired']:,} past retention")

@@ -20,6 +20,7 @@ from timberyard.meta.alert_channels import Sealer
 from timberyard.meta.models import ArchiveAccount, ArchiveFile, utcnow
 
 KEY_FILE = "archives.key"  # in the data directory, 32 random bytes, mode 0600
+HOUR_MS = 3_600_000  # a data file holds the lines of one UTC hour (archive/layout.py)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,17 @@ def files_per_hour(session: Session, account_id: str, hours: list[int]) -> dict[
         .group_by(ArchiveFile.hour_ms)
     )
     return {int(hour): int(count) for hour, count in rows}
+
+
+def files_between(session: Session, account_id: str, from_ms: int, to_ms: int) -> list[FileRecord]:
+    """The account's delivered files whose hour overlaps [from_ms, to_ms] (inclusive), oldest
+    first: from the account's own records, never a listing of the destination, so no file of
+    another account (or one nobody delivered) is ever read for it."""
+    rows = session.scalars(
+        select(ArchiveFile).where(ArchiveFile.account_id == account_id, ArchiveFile.hour_ms <= to_ms,
+                                  ArchiveFile.hour_ms > from_ms - HOUR_MS).order_by(ArchiveFile.hour_ms, ArchiveFile.n)
+    )
+    return [FileRecord(r.key, r.hour_ms, r.n, r.sha256, r.lines, r.bytes) for r in rows]
 
 
 def file_totals(session: Session, account_id: str) -> tuple[int, int]:

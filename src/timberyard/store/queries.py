@@ -39,6 +39,7 @@ class LineQuery:
     tags: tuple[str, ...] = ()
     prefer: Literal["head", "tail"] = "tail"
     after: Position | None = None  # keyset: only lines strictly past this position in the order
+    source: str = LOG_TABLE  # SQL our code writes (a table, or archive/search.py's subquery), never user text
 
 
 def range_where(account: str, from_ms: int, to_ms: int, search: Compiled | None = None) -> tuple[list[str], dict[str, Any]]:
@@ -93,7 +94,7 @@ def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
     if query.after is not None:
         where.extend(_past(query.after, ">" if order == "ASC" else "<", params))
     sql = (
-        f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
+        f"SELECT {EXPORT_COLUMNS} FROM {query.source} WHERE {' AND '.join(where)} "
         f"ORDER BY ts {order}, id {order} LIMIT {{limit:UInt32}}"
     )
     return sql, params

@@ -1,7 +1,10 @@
-"""/api/v1/archive: an account's archive settings, status, a destination probe and a run now.
+"""/api/v1/archive: an account's archive settings, status, a destination probe and a run now;
+searching archived lines and restoring a range into the store.
 
-Everything here needs `archives.manage` (admins): the settings say where the account's lines
-leave the node. Credentials are accepted and never answered (`"***set***"`). Changes are
+Everything but search needs `archives.manage` (admins): the settings say where the account's
+lines leave the node, and a restore writes lines. Search needs what a search of live lines
+needs (`logs.read`), runs within the caller's access scope and is audited as
+`archive.search` with its query, like `search` is. Credentials are accepted and never answered (`"***set***"`). Changes are
 audited as `archive.configure` (with `rotated_key` when a new archive key became current),
 probes as `archive.test`, on-demand runs as `archive.run`, never with credentials.
 The rules live in archive/service.py and archive/exporter.py; this module only translates HTTP.
@@ -9,18 +12,32 @@ The rules live in archive/service.py and archive/exporter.py; this module only t
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from timberyard.archive import service
+from timberyard.archive import restore, service
+from timberyard.archive.search import search_files
+from timberyard.archive.staging import Places
+from timberyard.core.clock import now_ms
+from timberyard.core.errors import BadRequest, NotFound, TimberyardError
 from timberyard.meta import archives
 from timberyard.web.access import audit, guarded, principal_of
+from timberyard.web.api.lines import line_object
+from timberyard.web.api.params import search, time_range, whole_number
 from timberyard.web.json_body import json_object
 
+MAX_LIMIT = 10_000
+MAX_FILES = 31 * 24  # a month of hourly files per search or restore; a longer range is several
+DEFAULT_SPAN_MS = 86_400_000
+NOT_CONFIGURED = "archiving is not configured for this account; PUT /api/v1/archive first"
 EXAMPLE = '{"enabled": true, "encryption": true, "destination": {"type": "s3", "bucket": "acme-logs", "region": "eu-west-1", "access_key_id": "AKIA...", "secret_access_key": "..."}}'
 
 
@@ -86,10 +103,95 @@ async def get_status(request: Request) -> JSONResponse:
     return JSONResponse(answer)
 
 
+async def _files(request: Request, record: archives.ArchiveRecord | None, from_ms: int, to_ms: int) -> list[archives.FileRecord]:
+    """The account's delivered files overlapping the range, at most MAX_FILES of them."""
+    if record is None:
+        raise NotFound(NOT_CONFIGURED)
+    node = request.app.state.node
+    files: list[archives.FileRecord] = await run_in_threadpool(
+        node.meta.transact, archives.files_between, record.account_id, from_ms, to_ms, write=False
+    )
+    if len(files) > MAX_FILES:
+        raise BadRequest(f"the range holds {len(files)} archive files, more than {MAX_FILES} (a month); narrow from/to")
+    return files
+
+
+def _places(request: Request) -> Places:
+    settings = request.app.state.node.settings
+    return Places(settings.resolved_archive_local_root, settings.data_dir)
+
+
+@guarded("logs.read")
+async def search_archive(request: Request) -> JSONResponse:
+    """The newest `limit` archived lines of the range matching `q`, read from the archive's
+    files where they are (no paging: narrow the range for older lines)."""
+    started = time.monotonic()
+    node = request.app.state.node
+    principal = principal_of(request)
+    params = request.query_params
+    compiled = search(params, "q", principal)
+    from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
+    limit = whole_number(params, "limit", 100, MAX_LIMIT)
+    record = await _record(request, principal.account_id)
+    files = await _files(request, record, from_ms, to_ms)
+    assert record is not None  # _files refused otherwise
+    rows, _ = await asyncio.gather(
+        run_in_threadpool(search_files, node.store, record, files, _places(request), from_ms, to_ms, compiled, limit),
+        audit(request, principal, "archive.search", query=params.get("q", ""), details={"from": from_ms, "to": to_ms, "files": len(files)}),
+    )
+    return JSONResponse({
+        "lines": [{**line_object(row), "archived": True} for row in rows], "next_cursor": None, "from": from_ms, "to": to_ms,
+        "files": len(files), "took_ms": round((time.monotonic() - started) * 1000),
+    })
+
+
+@guarded("archives.manage")
+async def restore_range(request: Request) -> StreamingResponse:
+    """Restore the archived lines of {"from", "to"} into the store. The answer streams one JSON
+    object per line (x-ndjson): `start`, one `file` per archive file, then `done` (or `error`)."""
+    node = request.app.state.node
+    principal = principal_of(request)
+    body = await json_object(request, '{"from": "2026-12-01T00:00:00Z", "to": "2026-12-01T23:59:59Z"}')
+    if principal.scope is not None:
+        raise BadRequest("a restore writes every line of the range; it needs a key or user without a group scope")
+    from_ms, to_ms = time_range({name: str(body[name]) for name in ("from", "to") if body.get(name) is not None})
+    account = await run_in_threadpool(node.meta.get_account, principal.account_id)
+    restore.check_range(from_ms, to_ms, account.retention_days if account else node.settings.retention_days)
+    record = await _record(request, principal.account_id)
+    files = await _files(request, record, from_ms, to_ms)
+    assert record is not None  # _files refused otherwise
+    events = restore.restore(node.pipeline, node.store, node.batcher, record, files, _places(request), from_ms, to_ms)
+    first = await anext(events)  # refusals (a restore already running) are still an HTTP status
+    details = {"from": from_ms, "to": to_ms, "files": len(files)}
+    try:
+        await audit(request, principal, "archive.restore", target="archive", details=details)
+    except BaseException:
+        await events.aclose()
+        raise
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield orjson.dumps(first) + b"\n"
+            async for event in events:
+                if event["event"] == "done":
+                    await audit(request, principal, "archive.restore.done", target="archive", details={**details, **event})
+                yield orjson.dumps(event) + b"\n"
+        except TimberyardError as exc:
+            await audit(request, principal, "archive.restore.done", outcome="failure", target="archive",
+                        details={**details, "error": exc.message[:500]})
+            yield orjson.dumps({"event": "error", "error": exc.message, "code": exc.code}) + b"\n"
+        finally:
+            await events.aclose()  # a client that went away stops the restore; running it again resumes it
+
+    return StreamingResponse(stream(), media_type="application/x-ndjson")
+
+
 routes = [
     Route("/api/v1/archive", get_settings, methods=["GET"]),
     Route("/api/v1/archive", put_settings, methods=["PUT"]),
     Route("/api/v1/archive/test", test_destination, methods=["POST"]),
     Route("/api/v1/archive/run", run_now, methods=["POST"]),
     Route("/api/v1/archive/status", get_status, methods=["GET"]),
+    Route("/api/v1/archive/search", search_archive, methods=["GET"]),
+    Route("/api/v1/archive/restore", restore_range, methods=["POST"]),
 ]

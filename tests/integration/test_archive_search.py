@@ -1,0 +1,218 @@
+"""Searching archived lines and restoring them, against a real node process: archives in a local
+directory (plain and client-side encrypted) and in S3 (moto's server, an S3 emulator, as a real
+process on loopback), the query language over the files, tenant isolation, restore through the
+pipeline without duplicates, and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import orjson
+import pytest
+
+from servers import Server, call, free_port, run_cli, start_server
+from timberyard.archive.restore import BATCH_LINES
+
+SETTLE_S = 1
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("archives")
+    running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
+                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
+    running.archive_root = root  # type: ignore[attr-defined]
+    yield running
+    if running.process is not None:
+        running.stop()
+
+
+def other_account(server: Server, name: str) -> dict[str, str]:
+    return orjson.loads(run_cli("accounts", "create", name, "--data-dir", str(server.data_dir), "--json").stdout)  # type: ignore[no-any-return]
+
+
+def archive(server: Server, service_key: str, ingestion_key: str, lines: list[dict[str, Any]], **settings: Any) -> str:
+    """Configure the account's archive, send `lines`, archive them; the account id."""
+    put = call(server, "PUT", "/api/v1/archive", service_key, json=settings)
+    assert put.status_code == 200, put.text
+    before = server.metric("timberyard_store_lines_total")
+    sent = server.ingest(lines, key=ingestion_key)
+    assert sent.status_code == 200, sent.text
+    server.wait_stored(before + len(lines))
+    time.sleep(SETTLE_S + 0.2)  # the settle delay is real time in a real node
+    run = call(server, "POST", "/api/v1/archive/run", service_key)
+    assert run.status_code == 200 and run.json()["lines"] == len(lines), run.text
+    return str(run.json()["files"][0]["key"].split("/")[-1].split(".")[0])
+
+
+def archived_search(server: Server, key: str, q: str, **params: Any) -> httpx.Response:
+    return call(server, "GET", "/api/v1/archive/search", key, params={"q": q, **params})
+
+
+def texts(answer: httpx.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [line["line"] for line in answer.json()["lines"]]
+
+
+def restore(server: Server, key: str, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
+    answer = call(server, "POST", "/api/v1/archive/restore", key, json={"from": from_ms, "to": to_ms})
+    assert answer.status_code == 200, answer.text
+    return [orjson.loads(line) for line in answer.text.splitlines()]
+
+
+def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(node: Server) -> None:
+    now = int(time.time() * 1000)
+    earlier = now - 2 * HOUR_MS
+    plain = [{"line": f"plain checkout {n} order-{n}", "app": "shop", "timestamp": earlier + n, "meta": {"status": 500 if n % 5 == 0 else 200}}
+             for n in range(40)]
+    account = archive(node, node.service_key, node.ingestion_key, plain, destination={"type": "local", "path": "plain"})
+    other = other_account(node, "archive-search-other")
+    secret = [{"line": f"sealed payroll {n}", "app": "hr", "timestamp": earlier + n} for n in range(30)]
+    other_id = archive(node, other["service_key"], other["ingestion_key"], secret, encryption=True,
+                       destination={"type": "local", "path": "sealed"})
+    assert other_id != account
+    assert list((node.archive_root / "sealed").rglob("*.json.gz.enc"))  # type: ignore[attr-defined]
+    window = {"from": earlier - HOUR_MS, "to": now}
+
+    found = archived_search(node, node.service_key, "checkout", **window)
+    lines = found.json()["lines"]
+    assert texts(found) == [f"plain checkout {n} order-{n}" for n in reversed(range(40))]  # newest first
+    assert all(line["archived"] is True and line["app"] == "shop" for line in lines)
+    assert [line["ts"] for line in lines] == sorted((line["ts"] for line in lines), reverse=True)
+    assert sorted(texts(archived_search(node, node.service_key, "status:500", **window))) == sorted(
+        f"plain checkout {n} order-{n}" for n in range(0, 40, 5))
+    assert texts(archived_search(node, node.service_key, "order-7", **window)) == ["plain checkout 7 order-7"]
+    assert len(texts(archived_search(node, node.service_key, "checkout", limit=3, **window))) == 3
+    assert texts(archived_search(node, node.service_key, "nothing-matches-this", **window)) == []
+    assert texts(archived_search(node, node.service_key, "checkout", **{"from": now - 10 * HOUR_MS, "to": now - 8 * HOUR_MS})) == []
+
+    sealed = archived_search(node, other["service_key"], "payroll", **window)
+    assert sorted(texts(sealed)) == sorted(line["line"] for line in secret)  # opened from .enc files
+    assert texts(archived_search(node, other["service_key"], "checkout", **window)) == []  # not the other tenant's
+    assert texts(archived_search(node, node.service_key, "payroll", **window)) == []
+    third = other_account(node, "archive-search-none")
+    missing = archived_search(node, third["service_key"], "checkout", **window)
+    assert missing.status_code == 404 and missing.json()["code"] == "NotFound" and "not configured" in missing.json()["error"]
+
+    bad = archived_search(node, node.service_key, 'status:"unclosed', **window)
+    assert bad.status_code == 400 and bad.json()["code"] in ("QuerySyntaxError", "BadRequest"), bad.text
+    backwards = archived_search(node, node.service_key, "checkout", **{"from": now, "to": earlier})
+    assert backwards.status_code == 400 and "after" in backwards.json()["error"]
+    too_many = archived_search(node, node.service_key, "checkout", limit=0, **window)
+    assert too_many.status_code == 400 and "limit" in too_many.json()["error"]
+    audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.search"})
+    assert audit.status_code == 200 and "order-7" in audit.text
+
+    cli = run_cli("archive", "search", "order-7", "--from", str(earlier - HOUR_MS), "--to", "now", "--server", node.url,
+                  "--key", node.service_key, "--json")
+    assert [orjson.loads(line)["line"] for line in cli.stdout.splitlines()] == ["plain checkout 7 order-7"]
+
+
+def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None:
+    """Remove an account's lines of a range from the stopped node's store, as expiry would."""
+    script = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from timberyard.store.chdb import ChdbStore
+        store = ChdbStore(Path(sys.argv[1]))
+        store.select("ALTER TABLE timberyard.logs DELETE WHERE account = {a:String} AND toUnixTimestamp64Milli(ts) "
+                     "BETWEEN {f:Int64} AND {t:Int64} SETTINGS mutations_sync = 2", {"a": sys.argv[2], "f": int(sys.argv[3]), "t": int(sys.argv[4])})
+        store.close()
+    """)
+    server.stop()
+    subprocess.run([sys.executable, "-c", script, str(server.data_dir / "store"), account, str(from_ms), str(to_ms)], check=True)
+    server.start()
+
+
+def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) -> None:
+    now = int(time.time() * 1000)
+    hour = now - 3 * HOUR_MS
+    count = BATCH_LINES + 7  # more than one batch of the restore
+    lines = [{"line": f"restorable refund {n}", "app": "billing", "timestamp": hour + n, "meta": {"amount": n}} for n in range(count)]
+    account = archive(node, node.service_key, node.ingestion_key, lines, destination={"type": "local", "path": "plain"})
+    window = (hour - 1, hour + count)
+    live = restore(node, node.service_key, *window)
+    assert live[0] == {"event": "start", "files": 1, "lines": count}
+    assert live[-1]["event"] == "done" and live[-1]["restored"] == 0 and live[-1]["duplicates"] == count  # still in the store
+
+    delete_lines(node, account, *window)
+    gone = call(node, "GET", "/api/v1/search", node.service_key, params={"q": "refund", "from": window[0], "to": window[1]})
+    assert gone.json()["lines"] == []
+    cli = run_cli("archive", "restore", "--from", str(window[0]), "--to", str(window[1]), "--server", node.url, "--key", node.service_key)
+    assert f"restored {count:,} lines".encode() in cli.stdout, cli.stdout
+    again = restore(node, node.service_key, *window)
+    assert again[-1]["restored"] == 0 and again[-1]["duplicates"] == count
+    back = call(node, "GET", "/api/v1/search", node.service_key,
+                params={"q": "_ingester:archive-restore refund", "from": window[0], "to": window[1], "limit": 10_000}).json()["lines"]
+    assert sorted(line["line"] for line in back) == sorted(line["line"] for line in lines)  # each once
+    assert sorted(line["ts"] for line in back) == [hour + n for n in range(count)]  # their own times
+    assert {line["fields"]["amount"] for line in back} == set(range(count))
+    assert {line["annotations"]["timberyard.archive_lid"] for line in back} == {
+        line["id"] for line in archived_search(node, node.service_key, "refund", **{"from": window[0], "to": window[1], "limit": 10_000}).json()["lines"]}
+    audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.restore"})
+    assert audit.status_code == 200 and "archive.restore" in audit.text
+
+    other = other_account(node, "archive-restore-other")
+    assert call(node, "POST", "/api/v1/archive/restore", other["service_key"], json={"from": window[0], "to": window[1]}).status_code == 404
+    put = call(node, "PUT", "/api/v1/archive", other["service_key"], json={"destination": {"type": "local", "path": "plain"}})
+    assert put.status_code == 200  # the same directory: still only its own records' files are read
+    nothing = restore(node, other["service_key"], *window)
+    assert nothing[0]["files"] == 0 and nothing[-1]["restored"] == 0
+    assert call(node, "GET", "/api/v1/search", other["service_key"], params={"q": "refund", "from": window[0], "to": window[1]}).json()["lines"] == []
+
+    readonly = call(node, "POST", "/api/v1/keys", node.service_key, json={"type": "service", "role": "readonly"}).json()["key"]
+    denied = call(node, "POST", "/api/v1/archive/restore", readonly, json={"from": window[0], "to": window[1]})
+    assert denied.status_code == 403 and denied.json()["code"] == "PermissionDenied"
+    old = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": now - 400 * 86_400_000, "to": now})
+    assert old.status_code == 400 and "retention" in old.json()["error"]
+    missing = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": window[0]})
+    assert missing.status_code == 400 and "to" in missing.json()["error"]
+    garbage = call(node, "POST", "/api/v1/archive/restore", node.service_key, json={"from": "not a time", "to": "now"})
+    assert garbage.status_code == 400 and garbage.json()["code"] == "BadRequest"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and process.poll() is None, "moto server did not start"
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("encryption", [False, True])
+def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool) -> None:
+    creds = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "emulator-secret-key-0123456789"}
+    bucket = f"search-{int(encryption)}"
+    boto3.client("s3", endpoint_url=s3, region_name="us-east-1", **creds).create_bucket(Bucket=bucket)
+    server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S))
+    try:
+        now = int(time.time() * 1000)
+        lines = [{"line": f"bucket line {n} {'odd' if n % 2 else 'even'}", "app": "s3", "timestamp": now - HOUR_MS - n} for n in range(20)]
+        archive(server, server.service_key, server.ingestion_key, lines, encryption=encryption, destination={
+            "type": "s3", "bucket": bucket, "prefix": "t", "endpoint_url": s3, "region": "us-east-1",
+            "access_key_id": creds["aws_access_key_id"], "secret_access_key": creds["aws_secret_access_key"]})
+        found = archived_search(server, server.service_key, "odd", **{"from": now - 3 * HOUR_MS, "to": now})
+        assert sorted(texts(found)) == sorted(line["line"] for line in lines if "odd" in line["line"])
+        assert texts(archived_search(server, server.service_key, "absent-word", **{"from": now - 3 * HOUR_MS, "to": now})) == []
+        assert creds["aws_secret_access_key"] not in server.log_path.read_text()
+    finally:
+        server.stop()
