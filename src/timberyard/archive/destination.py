@@ -52,4 +52,8 @@ def open_destination(config: dict[str, Any], local_root: Path) -> Destination:
         from timberyard.archive.s3 import S3Bucket
 
         return S3Bucket(config)
+    if kind == "azure":
+        from timberyard.archive.azure import AzureContainer
+
+        return AzureContainer(config)
     raise DestinationError(f"unknown archive destination type {kind!r}")

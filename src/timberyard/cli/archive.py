@@ -5,6 +5,7 @@ API with an admin service key; verify reads the destination itself with the node
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ from timberyard.cli.remote import read_key_option, server_option, service_key_op
 
 @main.group()
 def archive() -> None:
-    """Archives: every account's lines, hourly, to a directory or an S3-compatible bucket,
-    optionally encrypted, with signed digests (see docs/archives.md).
+    """Archives: every account's lines, hourly, to a directory, an S3-compatible bucket or an
+    Azure Blob container, optionally encrypted, with signed digests (see docs/archives.md).
 
     \b
       timberyard archive configure --s3-bucket acme-logs --region eu-west-1 --access-key-id AKIA… --encrypt
           (the secret key from TIMBERYARD_ARCHIVE_SECRET_KEY)
+      timberyard archive configure --azure-container logs --azure-account-name acme \\
+          --azure-account-url https://acme.blob.core.windows.net   (the key from TIMBERYARD_ARCHIVE_AZURE_KEY)
       timberyard archive test
       timberyard archive run
       timberyard archive status
@@ -48,13 +51,20 @@ def archive() -> None:
               help="s3: secret access key (better: TIMBERYARD_ARCHIVE_SECRET_KEY, out of the process list).")
 @click.option("--sse", type=click.Choice(("AES256", "aws:kms")), default=None, help="s3: server-side encryption header.")
 @click.option("--object-lock-days", type=int, default=None, help="s3: S3 Object Lock COMPLIANCE retention, in days.")
+@click.option("--azure-container", default=None, help="Archive to this Azure Blob Storage container.")
+@click.option("--azure-account-url", default=None, help="azure: the storage account's blob URL, https://ACCOUNT.blob.core.windows.net.")
+@click.option("--azure-account-name", default=None, help="azure: the storage account's name.")
+@click.option("--azure-account-key", envvar="TIMBERYARD_ARCHIVE_AZURE_KEY", default=None,
+              help="azure: the storage account's key (better: TIMBERYARD_ARCHIVE_AZURE_KEY, out of the process list).")
+@click.option("--azure-prefix", default=None, help="azure: name prefix inside the container.")
 @click.option("--encrypt/--no-encrypt", "encryption", default=None, help="Client-side AES-256-GCM encryption of each file.")
 @click.option("--rotate-key", is_flag=True, help="Make a new archive key current (old files keep opening with old keys).")
 def configure(server: str, key: str, enabled: bool | None, local_path: str | None, s3_bucket: str | None, rotate_key: bool,
-              encryption: bool | None, **s3: Any) -> None:
+              encryption: bool | None, azure_container: str | None, azure_account_url: str | None, azure_account_name: str | None,
+              azure_account_key: str | None, azure_prefix: str | None, **s3: Any) -> None:
     """Change the account's archive settings; prints them as the node now has them."""
-    if local_path and s3_bucket:
-        raise click.UsageError("give --local or --s3-bucket, not both")
+    if sum(1 for given in (local_path, s3_bucket, azure_container) if given) > 1:
+        raise click.UsageError("give one of --local, --s3-bucket and --azure-container")
     body: dict[str, Any] = {}
     if enabled is not None:
         body["enabled"] = enabled
@@ -68,6 +78,10 @@ def configure(server: str, key: str, enabled: bool | None, local_path: str | Non
         names = {"s3_prefix": "prefix", "endpoint_url": "endpoint_url", "region": "region", "access_key_id": "access_key_id",
                  "secret_access_key": "secret_access_key", "sse": "server_side_encryption", "object_lock_days": "object_lock_days"}
         body["destination"] = {"type": "s3", "bucket": s3_bucket, **{names[k]: v for k, v in s3.items() if v is not None}}
+    elif azure_container:
+        given = {"account_url": azure_account_url, "account_name": azure_account_name, "account_key": azure_account_key,
+                 "prefix": azure_prefix}
+        body["destination"] = {"type": "azure", "container": azure_container, **{k: v for k, v in given.items() if v is not None}}
     with _client(server, key) as client:
         answer = client.request("PUT", "/api/v1/archive", json=body).json()
     click.echo(json.dumps(answer, indent=2))
@@ -126,12 +140,18 @@ def public_key(data_dir: Path | None) -> None:
 @click.option("--s3-prefix", default="", help="s3: key prefix inside the bucket.")
 @click.option("--endpoint-url", default=None, help="s3: the service's URL when not AWS.")
 @click.option("--region", default=None, help="s3: the bucket's region.")
+@click.option("--azure-container", default=None, help="The archive is this Azure Blob container (key: AZURE_STORAGE_KEY).")
+@click.option("--azure-account-url", default=None, help="azure: the storage account's blob URL.")
+@click.option("--azure-account-name", default=None, help="azure: the storage account's name.")
+@click.option("--azure-prefix", default="", help="azure: name prefix inside the container.")
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Trust digests signed by this public key (repeat for older keys). [default: the data directory's key]")
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(account: str, from_: str, to: str, directory: Path | None, s3_bucket: str | None, s3_prefix: str,
-           endpoint_url: str | None, region: str | None, public_keys: tuple[Path, ...], data_dir: Path | None, as_json: bool) -> None:
+           endpoint_url: str | None, region: str | None, azure_container: str | None, azure_account_url: str | None,
+           azure_account_name: str | None, azure_prefix: str, public_keys: tuple[Path, ...], data_dir: Path | None,
+           as_json: bool) -> None:
     """Check the archive's files against its signed digest chain: modified, deleted and added
     files, a broken or forged chain; note the hours with no delivery. Exit 1 on any problem."""
     from timberyard.archive.verify import verify as check
@@ -139,12 +159,19 @@ def verify(account: str, from_: str, to: str, directory: Path | None, s3_bucket:
     from timberyard.cli.audit import _data_dir_key
     from timberyard.search.timeparse import parse_time
 
-    if bool(directory) == bool(s3_bucket):
-        raise click.UsageError("give the archive as --dir PATH or --s3-bucket NAME")
+    if sum(1 for given in (directory, s3_bucket, azure_container) if given) != 1:
+        raise click.UsageError("give the archive as --dir PATH, --s3-bucket NAME or --azure-container NAME")
     if directory:
         from timberyard.archive.localdir import LocalDirectory
 
         destination: Any = LocalDirectory(directory)
+    elif azure_container:
+        from timberyard.archive.azure import AzureContainer
+
+        if not (azure_account_url and azure_account_name):
+            raise click.UsageError("--azure-container needs --azure-account-url and --azure-account-name")
+        destination = AzureContainer({"container": azure_container, "account_url": azure_account_url, "prefix": azure_prefix,
+                                      "account_name": azure_account_name, "account_key": os.environ.get("AZURE_STORAGE_KEY", "")})
     else:
         from timberyard.archive.s3 import S3Bucket
 

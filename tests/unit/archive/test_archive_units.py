@@ -61,6 +61,22 @@ def test_settings_keep_credentials_and_never_show_them() -> None:
         assert raised.value.fields["field"] == field
 
 
+def test_azure_settings_are_checked_and_keep_their_key_but_not_another_types() -> None:
+    azure = {"type": "azure", "account_url": "https://acme.blob.core.windows.net", "container": "logs", "account_name": "acme",
+             "account_key": "c2VjcmV0LWtleQ=="}
+    _, first, _ = merged(None, {"destination": azure})
+    _, second, _ = merged(first, {"destination": {**azure, "account_key": SET, "prefix": "tenant-a"}})
+    assert second["destination"]["account_key"] == azure["account_key"] and second["destination"]["prefix"] == "tenant-a"
+    assert public(second)["destination"]["account_key"] == SET
+    _, moved, _ = merged(second, {"destination": {"type": "s3", "bucket": "acme-logs", "secret_access_key": SET}})
+    assert "secret_access_key" not in moved["destination"] and "account_key" not in moved["destination"]
+    for change, field in [({"container": "Logs_1"}, "destination.container"), ({"account_url": "acme"}, "destination.account_url"),
+                          ({"account_name": "Acme-Corp"}, "destination.account_name"), ({"bucket": "x"}, "destination.bucket")]:
+        with pytest.raises(BadRequest) as raised:
+            merged(None, {"destination": {**azure, **change}})
+        assert raised.value.fields["field"] == field
+
+
 class Delivery:
     """Deliver files and digests into a real directory the way the exporter does."""
 

@@ -1,5 +1,5 @@
 // Settings → Archive: where the account's lines are archived every hour (a directory of the
-// node, or an S3-compatible bucket), client-side encryption, a probe of the destination, an
+// node, an S3-compatible bucket or an Azure Blob container), client-side encryption, a probe of the destination, an
 // on-demand run, how far behind the archive is, and the account's retention (the owner's to
 // change). Credentials are sent, never shown: the server answers "***set***" for a stored
 // secret, and leaving the field empty keeps it.
@@ -9,6 +9,10 @@ import { h, clear } from "../dom.js";
 import { alertBox, checkbox, field, formatTime, select, statusBox, table } from "./common.js";
 
 const SET = "***set***";
+const AZURE_FIELDS = [
+  ["account_url", "Storage account URL (https://ACCOUNT.blob.core.windows.net)"], ["account_name", "Storage account name"],
+  ["container", "Container"], ["prefix", "Prefix (optional)"],
+];
 const S3_FIELDS = [
   ["bucket", "Bucket"], ["prefix", "Prefix (optional)"], ["endpoint_url", "Endpoint URL (S3-compatible storage; empty for AWS)"],
   ["region", "Region"], ["access_key_id", "Access key id"],
@@ -55,18 +59,29 @@ export function renderArchive(container, me) {
     const destination = settings.destination || { type: "local" };
     const enabled = checkbox("Archive every hour", settings.configured ? settings.enabled : true);
     const encryption = checkbox("Encrypt files before they leave the node (AES-256-GCM)", settings.encryption);
-    const type = select([["local", "A directory of the node"], ["s3", "S3-compatible bucket"]], destination.type);
+    const type = select([["local", "A directory of the node"], ["s3", "S3-compatible bucket"], ["azure", "Azure Blob container"]],
+      destination.type);
     const path = h("input", { type: "text", autocomplete: "off", value: destination.path || "", placeholder: "acme (under the node's archive_local_root)" });
     const s3Inputs = Object.fromEntries(S3_FIELDS.map(([key]) => [key, h("input", { type: "text", autocomplete: "off", value: destination[key] || "" })]));
     const secret = h("input", { type: "password", autocomplete: "new-password", value: "",
       placeholder: destination.secret_access_key === SET ? "set: leave empty to keep it" : "" });
     const sse = select([["", "None"], ["AES256", "AES256"], ["aws:kms", "aws:kms"]], destination.server_side_encryption || "");
     const lockDays = h("input", { type: "number", min: "1", step: "1", value: destination.object_lock_days ?? "" });
+    const azureInputs = Object.fromEntries(AZURE_FIELDS.map(([key]) => [key, h("input", { type: "text", autocomplete: "off",
+      value: destination.type === "azure" ? destination[key] || "" : "" })]));
+    const accountKey = h("input", { type: "password", autocomplete: "new-password", value: "",
+      placeholder: destination.account_key === SET ? "set: leave empty to keep it" : "" });
     const localFields = h("div", { class: "rule-kind-fields" }, field("Directory", path));
+    const azureFields = h("div", { class: "rule-kind-fields" },
+      AZURE_FIELDS.map(([key, label]) => field(label, azureInputs[key])), field("Account key", accountKey));
     const s3Fields = h("div", { class: "rule-kind-fields" },
       S3_FIELDS.map(([key, label]) => field(label, s3Inputs[key])), field("Secret access key", secret),
       field("Server-side encryption", sse), field("Object Lock retention (days, compliance mode; optional)", lockDays));
-    const showType = () => { localFields.hidden = type.value !== "local"; s3Fields.hidden = type.value !== "s3"; };
+    const showType = () => {
+      localFields.hidden = type.value !== "local";
+      s3Fields.hidden = type.value !== "s3";
+      azureFields.hidden = type.value !== "azure";
+    };
     type.addEventListener("change", showType);
     showType();
 
@@ -74,6 +89,9 @@ export function renderArchive(container, me) {
       const chosen = { type: type.value };
       if (type.value === "local") {
         chosen.path = path.value.trim();
+      } else if (type.value === "azure") {
+        for (const [key] of AZURE_FIELDS) if (azureInputs[key].value.trim()) chosen[key] = azureInputs[key].value.trim();
+        if (accountKey.value || destination.account_key === SET) chosen.account_key = accountKey.value || SET;
       } else {
         for (const [key] of S3_FIELDS) if (s3Inputs[key].value.trim()) chosen[key] = s3Inputs[key].value.trim();
         if (secret.value || destination.secret_access_key === SET) chosen.secret_access_key = secret.value || SET;
@@ -117,7 +135,7 @@ export function renderArchive(container, me) {
 
     clear(formSlot, h("form", { class: "rule-form", "aria-label": "Archive settings", onSubmit: save },
       h("h2", {}, "Destination"),
-      enabled.element, field("Where", type), localFields, s3Fields, encryption.element,
+      enabled.element, field("Where", type), localFields, s3Fields, azureFields, encryption.element,
       formErrors.element,
       h("div", { class: "rule-form-row" },
         h("button", { type: "submit", class: "primary" }, "Save"), " ", probe, " ", runNow, " ", rotate)));
