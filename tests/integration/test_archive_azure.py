@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient
 
 from integration.test_archive_live import SETTLE_S, send_hours
+from emulators import listening
 from servers import Server, call, free_port, run_cli, start_server
 from timberyard.archive import envelope
 
@@ -38,27 +37,10 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=INSTALL_DIR, check=True, timeout=600)
     port = free_port()
     location = tmp_path_factory.mktemp("azurite")
-    process = subprocess.Popen(
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location), "--silent",
-         "--skipApiVersionCheck"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/{ACCOUNT}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "azurite did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # it waits for idle keep-alive connections to close
-        process.kill()
-        process.wait(timeout=10)
+    command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location), "--silent",
+               "--skipApiVersionCheck"]
+    with listening(command, f"http://127.0.0.1:{port}/", "azurite"):
+        yield f"http://127.0.0.1:{port}/{ACCOUNT}"
 
 
 def test_an_encrypted_archive_lands_in_an_azure_container_and_verifies(tmp_path: Path, azurite: str) -> None:

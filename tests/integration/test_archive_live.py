@@ -6,8 +6,6 @@ loopback: the node talks to it over HTTP exactly as to AWS; nothing in the node 
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +16,8 @@ import httpx
 import orjson
 import pytest
 
-from servers import Server, call, free_port, run_cli, start_server
+from emulators import moto_s3
+from servers import Server, call, run_cli, start_server
 from timberyard.archive import envelope
 
 HOUR_MS = 3_600_000
@@ -84,20 +83,8 @@ def _swallow(work: object) -> None:
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "moto server did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with moto_s3() as url:
+        yield url
 
 
 def test_encrypted_archive_to_s3_with_sse_and_object_lock(tmp_path: Path, s3: str) -> None:

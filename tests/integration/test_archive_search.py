@@ -18,7 +18,8 @@ import httpx
 import orjson
 import pytest
 
-from servers import Server, call, free_port, run_cli, start_server
+from emulators import moto_s3
+from servers import Server, call, run_cli, start_server
 from timberyard.archive.restore import BATCH_LINES
 
 SETTLE_S = 1
@@ -182,20 +183,8 @@ def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) ->
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "moto server did not start"
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with moto_s3() as url:
+        yield url
 
 
 @pytest.mark.parametrize("encryption", [False, True])
