@@ -53,7 +53,8 @@ from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
 from timberyard.meta.alert_channels import KEY_FILE as CHANNEL_KEY_FILE
-from timberyard.meta.alert_channels import ChannelInfo, Sealer
+from timberyard.meta.alert_channels import ChannelInfo
+from timberyard.meta.sealing import Sealer
 from timberyard.meta import archives
 from timberyard.meta.database import MetaDB
 from timberyard.store import open_store

@@ -32,7 +32,8 @@ from timberyard.alerts.outbound import OutboundPolicy
 from timberyard.core.errors import TimberyardError
 from timberyard.core.metrics import Metrics
 from timberyard.meta import alert_channels
-from timberyard.meta.alert_channels import ChannelInfo, Sealer
+from timberyard.meta.alert_channels import ChannelInfo
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.meta.models import utcnow
 

@@ -34,7 +34,7 @@ from timberyard.archive.destination import open_destination
 from timberyard.core.errors import Conflict, NotFound
 from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.meta import archives
-from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.store.base import Store
 from timberyard.store.export import export_line

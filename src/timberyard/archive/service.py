@@ -15,7 +15,7 @@ from timberyard.archive.destination import DestinationError, open_destination
 from timberyard.core.errors import NotFound
 from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.meta import archives
-from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.archives import ArchiveRecord
 from timberyard.meta.info import iso
 

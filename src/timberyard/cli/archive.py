@@ -206,7 +206,7 @@ def decrypt(data_dir: Path | None, account: str, source: Path, output: Path | No
     from timberyard.auth.logins import load_or_create_key
     from timberyard.core.errors import ConfigError, NotFound
     from timberyard.meta import archives
-    from timberyard.meta.alert_channels import Sealer
+    from timberyard.meta.sealing import Sealer
     from timberyard.meta.database import MetaDB
 
     settings = _settings(data_dir, None)

@@ -1,23 +1,18 @@
 """Alert channels and their delivery attempts in the metadata database.
 
-A channel's configuration is sealed (AES-256-GCM under the node's channel key, a fresh nonce
-each time, the account id as associated data so a sealed config moved to another account fails
-to open): a stolen database or backup does not give away webhook tokens, SMTP passwords, Slack
-URLs or PagerDuty routing keys. Which fields are secret and how they are masked for the API is
+A channel's configuration is sealed under the node's channel key (meta/sealing.py): a stolen
+database or backup does not give away webhook tokens, SMTP passwords, Slack URLs or PagerDuty
+routing keys. Which fields are secret and how they are masked for the API is
 the channel kinds' business (alerts/channels.py); this module stores, seals and looks up.
 """
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,24 +20,9 @@ from sqlalchemy.orm import Session
 from timberyard.core.errors import Conflict, NotFound
 from timberyard.meta.info import iso
 from timberyard.meta.models import AlertChannel, AlertDelivery, utcnow
+from timberyard.meta.sealing import Sealer
 
 KEY_FILE = "alert_channels.key"  # in the data directory, 32 random bytes, mode 0600
-NONCE_BYTES = 12
-
-
-class Sealer:
-    """Seals and opens channel configurations under one 32-byte key."""
-
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
-
-    def seal(self, account_id: str, config: dict[str, Any]) -> str:
-        nonce = os.urandom(NONCE_BYTES)
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, orjson.dumps(config), account_id.encode())).decode()
-
-    def open(self, account_id: str, sealed: str) -> dict[str, Any]:
-        raw = base64.b64decode(sealed)
-        return orjson.loads(self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], account_id.encode()))
 
 
 @dataclass(frozen=True, slots=True)

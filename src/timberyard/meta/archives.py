@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.models import ArchiveAccount, ArchiveFile, utcnow
 
 KEY_FILE = "archives.key"  # in the data directory, 32 random bytes, mode 0600

@@ -13,7 +13,7 @@ from timberyard.alerts import channels
 from timberyard.alerts.outbound import OutboundPolicy
 from timberyard.core.errors import BadRequest, Conflict, NotFound
 from timberyard.meta import alert_channels
-from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.meta.info import AccountInfo
 from timberyard.meta.models import AlertChannel

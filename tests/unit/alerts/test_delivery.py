@@ -19,7 +19,8 @@ from timberyard.alerts.notification import Notification, sample
 from timberyard.alerts.outbound import OutboundPolicy
 from timberyard.core.metrics import Metrics
 from timberyard.meta import alert_channels
-from timberyard.meta.alert_channels import ChannelInfo, Sealer
+from timberyard.meta.alert_channels import ChannelInfo
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.meta.info import AccountInfo
 

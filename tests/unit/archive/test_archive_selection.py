@@ -24,7 +24,7 @@ from timberyard.archive.search import search_files
 from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.core.errors import BadRequest, ConfigError
 from timberyard.meta import archives
-from timberyard.meta.alert_channels import Sealer
+from timberyard.meta.sealing import Sealer
 from timberyard.meta.archives import FileRecord
 from timberyard.meta.database import MetaDB
 from timberyard.search import compile_sql, parse
