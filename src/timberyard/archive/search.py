@@ -18,9 +18,8 @@ it reads, and leaves the store's one chDB session to other queries between days.
 
 from __future__ import annotations
 
-from typing import Any
-
 from itertools import groupby
+from typing import Any
 
 from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.meta.archives import ArchiveRecord, FileRecord
