@@ -5,6 +5,7 @@ normalise -> parse -> redact -> exclude, each a module with one job. `process` r
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from timberyard.core.records import FIELDS, RECORD_SCHEMA
 from timberyard.ingest.batch import LineBatch
@@ -33,6 +34,7 @@ def _record(batch: LineBatch, context: Context) -> pa.RecordBatch:
         "id": pa.array(range(context.first_id, context.first_id + count), pa.uint64()),
         "ingester": pa.repeat(pa.scalar(batch.ingester, pa.string()), count),
         "retention_days": pa.repeat(pa.scalar(context.retention_days, pa.uint16()), count),
+        "template": pc.fill_null(batch.column("template"), 0),
     }
     arrays = [constant[f.name] if f.name in constant else _as(batch.column(f.name), f.type) for f in RECORD_SCHEMA]
     schema = RECORD_SCHEMA.append(pa.field(FIELDS, batch.fields.to_struct().type))
