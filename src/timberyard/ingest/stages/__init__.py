@@ -1,5 +1,5 @@
 """The stages a batch goes through between its source and the write-ahead log, in order:
-normalise -> parse -> redact -> exclude, each a module with one job. `process` runs them
+normalise -> parse -> redact -> exclude -> templates, each a module with one job. `process` runs them
 (on a worker thread: see ingest/pipeline.py) and returns the durable record's Arrow batch."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from timberyard.ingest.stages.exclude import exclude
 from timberyard.ingest.stages.normalise import normalise
 from timberyard.ingest.stages.parse import parse
 from timberyard.ingest.stages.redact import redact
+from timberyard.ingest.stages.templates import templates
 
 __all__ = ["Context", "process"]
 
@@ -23,6 +24,7 @@ def process(batch: LineBatch, context: Context) -> pa.RecordBatch:
     parse(batch, context)
     redact(batch, context)
     exclude(batch, context)
+    templates(batch, context)
     context.field_types.register(batch.fields, batch.problems)
     return _record(batch, context)
 
