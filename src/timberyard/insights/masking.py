@@ -86,9 +86,10 @@ def mask_tokens(text: str) -> list[str]:
             found = known(token)
             if found is None:
                 found = _mask_token(token)
-                if len(_tokens) >= _TOKENS_MAX:
-                    _tokens.clear()
-                _tokens[token] = found
+                if len(token) <= _LONG or '"' not in token:  # a long quoted token hardly repeats; its parts do
+                    if len(_tokens) >= _TOKENS_MAX:
+                        _tokens.clear()
+                    _tokens[token] = found
             tokens[index] = found
     return tokens
 
