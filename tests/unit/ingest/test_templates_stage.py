@@ -114,3 +114,18 @@ def test_repeated_lines_are_answered_from_the_exact_line_table(tmp_path: Path) -
     first = book.mine("acct", ["app"] * 3, ["GET /a 200", "GET /a 200", long_line])
     assert first[0] == first[1]
     assert book.mine("acct", ["app", "app"], [long_line, "GET /a 200"]) == [first[2], first[0]]
+
+
+def test_the_snapshot_is_rewritten_only_when_a_template_was_born(tmp_path: Path) -> None:
+    book = TemplateBook.open(tmp_path)
+    book.mine("acct", ["app"], ["GET /a 200"])
+    book.save()
+    (tmp_path / SNAPSHOT_FILE).write_bytes((tmp_path / SNAPSHOT_FILE).read_bytes())  # a new mtime marks a rewrite
+    marked = (tmp_path / SNAPSHOT_FILE).stat().st_mtime_ns
+    book.mine("acct", ["app"], ["GET /b 200"])  # a known template
+    book.save()
+    assert (tmp_path / SNAPSHOT_FILE).stat().st_mtime_ns == marked
+    book.mine("acct", ["app"], ["disk full on sda"])  # a new one
+    book.save()
+    assert not (tmp_path / JOURNAL_FILE).exists()
+    assert TemplateBook.open(tmp_path).find("acct", book.mine("acct", ["app"], ["disk full on sda"])[0]) is not None
