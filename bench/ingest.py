@@ -3,6 +3,7 @@
     .venv/bin/python bench/ingest.py                      # 2M lines, 4 clients, 1000-line batches
     .venv/bin/python bench/ingest.py --lines 20000        # a quick check
     .venv/bin/python bench/ingest.py --server-only-smoke  # 20k lines, no reference phases
+    .venv/bin/python bench/ingest.py --lines 200000 --skip-reference --templates  # mining on vs off
 
 In one run, one phase after another (never two at once, the machine has two cores):
 1. generate the corpus (bench/corpus.py) and serialise every request body before any timing;
@@ -11,7 +12,9 @@ In one run, one phase after another (never two at once, the machine has two core
    rate into a minimal table with a text index (bench/raw_insert.py, its own process and dir);
 4. `timberyard serve`, push every body from --clients keep-alive connections, time the last
    acknowledgement (durable in the WAL) and the moment /metrics shows every line in the store;
-5. stop the server, read its store's sizes before and after OPTIMIZE FINAL (bench/store_size.py).
+5. stop the server, read its store's sizes before and after OPTIMIZE FINAL (bench/store_size.py);
+6. with --templates: the same push into another fresh data directory with template mining off
+   (`insights_templates = false`), the reference for the cost of mining (on / off ≥ 0.8).
 Prints a table with each target PASS/FAIL and writes the figures to bench/out/ingest-*.json.
 Exit status: 0 when the run measured something (even with targets missed), 1 when it failed.
 """
@@ -52,6 +55,7 @@ TARGET_E2E_LINES_PER_S = 70_000
 TARGET_E2E_OVER_RAW = 0.60
 TARGET_PEAK_RSS = 900 * MIB  # issue 10: "bring the peak to ≤ 900 MiB without losing ingest throughput"
 TARGET_STORE_OVER_GZIP = 1.5
+TARGET_TEMPLATES_ON_OVER_OFF = 0.8  # issue 15: ingest with template mining at least 0.8x of without
 MAX_FAILURES = 10  # stop pushing after this many failed requests: the run has failed anyway
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -629,6 +633,19 @@ def evaluate(report: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("raw / gzip -6 / zstd -3 bytes", f"{_bytes(comp['raw_bytes'])} / {_bytes(gzip_bytes)} / "
                      f"{_bytes(zstd) if zstd else 'skipped'}", "", ""))
 
+    off = report.get("server_templates_off")
+    if off:
+        on_e2e, off_e2e = server.get("e2e_lines_per_s"), off.get("e2e_lines_per_s")
+        rows.append(("end-to-end lines/s, template mining off", _num(off_e2e), "", ""))
+        ratios["templates_on_over_off"] = mining = on_e2e / off_e2e if on_e2e and off_e2e else None
+        rows.append(("end-to-end, mining on / off", _ratio(mining), f"≥ {TARGET_TEMPLATES_ON_OVER_OFF}",
+                     verdict("templates_on_over_off", mining, lambda v: v >= TARGET_TEMPLATES_ON_OVER_OFF)))
+        on_acked, off_acked = server.get("acked_lines_per_s"), off.get("acked_lines_per_s")
+        rows.append(("acked lines/s, mining on / off", _ratio(on_acked / off_acked if on_acked and off_acked else None), "", ""))
+        on_cpu, off_cpu = server.get("server_cpu_seconds"), off.get("server_cpu_seconds")
+        if on_cpu and off_cpu:
+            rows.append(("server CPU s, mining on / off", f"{on_cpu:.1f} / {off_cpu:.1f}", "", ""))
+
     failures = server.get("failures", [])
     rows.append(("retries (429/503) / reconnects / failures",
                  f"{server.get('retries', 0)} / {server.get('reconnects', 0)} / {len(failures)}", "0 failures",
@@ -721,6 +738,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--span-hours", type=float, default=23.0,
                    help="length of the corpus time window (default 23: inside the default 24 h skew limit)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed for push and drain (default 1800)")
+    p.add_argument("--templates", action="store_true",
+                   help="also push the same bodies with template mining off, and compare (see step 6)")
     p.add_argument("--timberyard", help="the timberyard executable (default: the one next to this Python)")
     p.add_argument("--out", type=Path, default=BENCH / "out", help="where the JSON report goes (default bench/out)")
     args = p.parse_args(argv)
@@ -790,10 +809,29 @@ def run(args: argparse.Namespace, report: dict) -> None:
         console.print("store: measuring sizes, then OPTIMIZE FINAL and again (separate process) …")
         report["store"] = _run_json([sys.executable, str(BENCH / "store_size.py"), "--store", str(data_dir / "store")],
                                     "store size measurement")
+        if args.templates:
+            report["server_templates_off"] = _templates_off(cmd, work, args, report["stamp"], tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _templates_off(cmd: list[str], work: Workload, args: argparse.Namespace, stamp: str, tmp: Path) -> dict:
+    """The server phase again, same bodies, a fresh data directory, template mining off."""
+    data_dir = tmp / "templates-off"
+    creds = init_data_dir(cmd, data_dir)
+    log_path = args.out / f"ingest-{stamp}-server-templates-off.log"
+    server = ServerProcess(cmd, data_dir, log_path, env={"TIMBERYARD_INSIGHTS_TEMPLATES": "false"})
+    console.print(f"server, template mining off: starting on 127.0.0.1:{server.port} (log: {log_path}) …")
+    try:
+        server.start()
+        result = push_and_watch(server, creds, work, args)
+    finally:
+        server.stop()
+    if result["failures"]:
+        raise RunFailed(f"template mining off: {len(result['failures'])} request(s) or checks failed")
+    return {key: result[key] for key in ("acked_lines_per_s", "e2e_lines_per_s", "server_cpu_seconds")}
 
 
 def new_report(args: argparse.Namespace, started: time.struct_time, targets: dict) -> dict:

@@ -34,6 +34,7 @@ def record(
         "labels": [[] for _ in lines],
         "annotations": [[] for _ in lines],
         "retention_days": [30] * count,
+        "template": [0] * count,
         "stored": stored or [True] * count,
         **columns,
     }

@@ -52,6 +52,7 @@ from timberyard.ingest.pipeline import Pipeline
 from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
+from timberyard.insights.book import TemplateBook
 from timberyard.meta.alert_channels import KEY_FILE as CHANNEL_KEY_FILE
 from timberyard.meta.alert_channels import ChannelInfo
 from timberyard.meta.sealing import Sealer
@@ -69,6 +70,8 @@ from timberyard.web.listener import url as node_url
 log = logging.getLogger(__name__)
 
 KEY_USAGE_FLUSH_S = 10
+TEMPLATES_DIR = "templates"
+TEMPLATES_SAVE_S = 60  # new templates are journalled as they appear; the snapshot only shortens the journal
 STORE_WATCH_S = 2
 TAIL_CHECK_S = 2  # a live tail ends within this of its key being revoked or its user signed out
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
@@ -124,7 +127,8 @@ class Node:
         )
         self.field_types = FieldTypes(self.meta, settings.max_fields_per_account)
         self.rules = RuleBook(self.meta)
-        self.pipeline = Pipeline(settings, self.wal, self.metrics, self.meta, self.field_types, self.rules)
+        self.templates = TemplateBook.open(settings.data_dir / TEMPLATES_DIR) if settings.insights_templates else None
+        self.pipeline = Pipeline(settings, self.wal, self.metrics, self.meta, self.field_types, self.rules, self.templates)
         self.feed.subscribe(self.batcher.enqueue, replays=True)
         self.feed.subscribe(self.tail.publish)
         self.channel_sealer = Sealer(load_or_create_key(settings.data_dir / CHANNEL_KEY_FILE))
@@ -173,6 +177,10 @@ class Node:
         """Open, replayed, and taking lines (/readyz)."""
         return self._running and self.pipeline.ready
 
+    def save_templates(self) -> None:
+        if self.templates is not None:
+            self.templates.save()
+
     def refresh_store_figures(self) -> None:
         self.merges_running = self.store.merges_running()
 
@@ -216,6 +224,8 @@ class Node:
         self.keyring.flush_usage()
         self.field_types.flush()
         self.rules.flush()
+        if self.templates is not None:
+            self.templates.close()
         self.store.close()
         self.meta.close()
         self._lock.release()
@@ -234,6 +244,7 @@ def build_asgi(node: Node) -> Any:
                 (KEY_USAGE_FLUSH_S, node.keyring.flush_usage, "writing key use"),
                 (KEY_USAGE_FLUSH_S, node.field_types.flush, "writing field type conflict counts"),
                 (KEY_USAGE_FLUSH_S, node.rules.flush, "writing ingest rule counts"),
+                (TEMPLATES_SAVE_S, node.save_templates, "saving the template miners"),
                 (TAIL_CHECK_S, node.tail.revalidate, "checking live tails' access"),
                 (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),

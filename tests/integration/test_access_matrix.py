@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -89,7 +90,11 @@ def callers(server: Server) -> dict[str, Any]:
     assert channel.status_code == 201, channel.text
     alert = httpx.post(server.url + "/api/v1/alerts", json={"name": "matrix-alert", "kind": "presence", "query": "app:matrix"}, timeout=10, **admin)
     assert alert.status_code == 201, alert.text
+    sent = httpx.post(server.url + "/logs/ingest", params={"hostname": "template-matrix"}, auth=(server.ingestion_key, ""),
+                      json={"lines": [{"line": "matrix line 1", "app": "template-matrix"}]}, timeout=10)  # no rule excludes it
+    assert sent.status_code == 200, sent.text
     real = {
+        "template_id": _stored_template(server, admin),
         "key_id": next(k["id"] for k in keys if k["type"] == "ingestion"),
         "user_id": user.json()["id"],
         "name": "matrix-group",
@@ -113,6 +118,17 @@ def callers(server: Server) -> dict[str, Any]:
         },
         "real": real,
     }
+
+
+def _stored_template(server: Server, admin: dict[str, Any]) -> str:
+    """The template id of the line the fixture sent, once it is stored."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = httpx.get(server.url + "/api/v1/search", params={"q": "host:template-matrix"}, timeout=10, **admin).json()["lines"]
+        if lines:
+            return lines[0]["template"]
+        time.sleep(0.05)
+    raise AssertionError("the matrix line never reached the store")
 
 
 def _path(template: str, values: dict[str, str]) -> str:

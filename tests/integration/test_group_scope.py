@@ -194,3 +194,18 @@ def test_an_alert_keeps_to_its_authors_scope(server: Server, scoped: dict[str, A
     assert [line["_line"] for line in free[0]["lines"]] == ["scope-test alert line of alpha"]
     other = get(server, path + "/history", scoped["nothing"]["session"]).json()["firings"]
     assert other[0]["lines"] == [] and other[0]["matches"] == 1 and "scope" in other[0]["lines_withheld"]
+
+
+def test_a_template_is_readable_only_through_lines_in_scope(server: Server, scoped: dict[str, Any]) -> None:
+    """A template's text is made of its lines: a scoped user reads it only if a line of it is in scope."""
+    admin = {"auth": (server.service_key, "")}
+    lines = get(server, "/api/v1/search", admin, q=f"host:{HOST}", limit=100).json()["lines"]
+    ids = {line["app"]: line["template"] for line in lines}
+    assert set(ids) == {"alpha", "beta"} and "0" not in ids.values()
+    expected = {"alpha": {"alpha": 200, "beta": 404}, "nothing": {"alpha": 404, "beta": 404}, "free": {"alpha": 200, "beta": 200}}
+    for user, by_app in expected.items():
+        for app, status in by_app.items():
+            response = get(server, f"/api/v1/templates/{ids[app]}", scoped[user]["session"])
+            assert response.status_code == status, (user, app, response.text)
+            if status == 200:
+                assert response.json()["app"] == app and response.json()["template"] == f"scope-test line <*> of {app}"

@@ -397,7 +397,7 @@ def test_export_without_to_says_what_forms_times_take(server: Server) -> None:
 
 
 def test_facets_errors_list_every_field_they_accept(server: Server) -> None:
-    names = ["host", "app", "level", "source", "file", "env", "namespace", "pod", "container", "node", "_ingester", "_format", "tag", "label.NAME"]
+    names = ["host", "app", "level", "source", "file", "env", "namespace", "pod", "container", "node", "_ingester", "_format", "tag", "template", "label.NAME"]
     for params in ({}, {"field": "user..id"}):
         response = get(server, "/api/v1/facets", **params)
         assert response.status_code == 400, response.text

@@ -12,7 +12,7 @@ from timberyard.core.records import FIELDS
 from timberyard.store.export import export_line
 
 COLUMNS = (
-    "id", "host", "app", "level", "env", "file", "ip", "mac", "tags", "line", "labels", "annotations",
+    "id", "host", "app", "level", "env", "file", "ip", "mac", "tags", "line", "labels", "annotations", "template",
 )
 
 

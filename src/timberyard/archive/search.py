@@ -5,7 +5,8 @@ and the live search's SELECT (store/queries.py `select_lines`) run unchanged ove
 that reads the staged archive files (archive/staging.py) with chDB's `file()` and renames the
 `/v1/export` fields to the log table's columns. The glob and the file structure are bound
 parameters; the subquery is fixed text. Archive files lack what `/v1/export` leaves out:
-`ingester`, `format` and the Kubernetes columns read as empty. `_meta` is read as text and
+`ingester`, `format` and the Kubernetes columns read as empty, `template` as 0 in files written
+before lines carried one. `_meta` is read as text and
 made JSON only for the lines the query needs it for: parsing every line's fields as JSON took
 a term search on 1M lines from 1.8 s to 3.7 s (bench/archive.py --search).
 
@@ -33,13 +34,13 @@ DAY_MS = 86_400_000
 STRUCTURE = (
     "_ts Int64, _host String, _app String, _line String, level String, _file String, _tag Array(String), "
     "_lid String, _ip String, _mac String, _env String, _label Map(String, String), "
-    "_annotation Map(String, String), _meta String"
+    "_annotation Map(String, String), _meta String, _template String"
 )
 
 SOURCE = (
     "(SELECT {archive_account:String} AS account, fromUnixTimestamp64Milli(_ts, 'UTC') AS ts, "
     "toUInt64OrZero(_lid) AS id, '' AS ingester, _host AS host, _app AS app, level, _env AS env, _file AS file, "
-    "_ip AS ip, _mac AS mac, _tag AS tags, _line AS line, '' AS format, CAST(if(_meta = '', '{}', _meta), 'JSON') AS fields, _label AS labels, "
+    "_ip AS ip, _mac AS mac, _tag AS tags, _line AS line, '' AS format, toUInt64OrZero(_template) AS template, CAST(if(_meta = '', '{}', _meta), 'JSON') AS fields, _label AS labels, "
     "_annotation AS annotations, '' AS k8s_namespace, '' AS k8s_pod, '' AS k8s_container, '' AS k8s_node "
     "FROM file({archive_glob:String}, 'JSONEachRow', {archive_structure:String}))"
 )

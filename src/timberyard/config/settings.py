@@ -41,6 +41,7 @@ class Settings:
     max_timestamp_skew_s: int = 24 * 3600
     max_fields_per_account: int = 1000
     parse_lines: bool = True
+    insights_templates: bool = True
     wal_max_bytes: int = 128 * 1024 * 1024
     wal_segment_bytes: int = 64 * 1024 * 1024
     batch_max_lines: int = 100_000

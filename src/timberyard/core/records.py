@@ -7,6 +7,8 @@ ingest/fields.py). Columnar from the moment a request is decoded, so no layer be
 does per-line Python work. The receive time is not a column of its own: it is the high bits of
 the line's `id` (see ingest/ids.py), and the store derives its `received` column from them.
 `stored` is false for lines an exclusion rule keeps for live tail and alerts only.
+`template` is the id of the line's log template (insights/miner.py), 0 for none: mining off,
+or a line written before templates were mined.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ RECORD_SCHEMA = pa.schema(
         ("k8s_node", pa.string()),
         ("line", pa.string()),
         ("format", pa.string()),
+        ("template", pa.uint64()),
         ("labels", STRING_MAP),
         ("annotations", STRING_MAP),
         ("retention_days", pa.uint16()),

@@ -189,6 +189,7 @@ STAGE_COLUMNS: dict[str, pa.DataType] = {
     "k8s_container": pa.string(),
     "k8s_node": pa.string(),
     "format": pa.string(),
+    "template": pa.uint64(),  # null until the templates stage; 0 in the record when it does not run
     "stored": pa.bool_(),
     "retention_days": pa.uint16(),  # null: the account's
 }

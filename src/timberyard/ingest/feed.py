@@ -7,7 +7,8 @@ callback must be quick and must not block: it queues the batches for its own thr
 loop. A record is decoded once (zero-copy Arrow IPC) for all subscribers. At start-up the
 records the store does not have yet are replayed to the subscribers that ask for replays (the
 batcher does; live tail does not: those lines were not live). Records written by an earlier
-release are brought to today's shape here, so no consumer needs to know old ones.
+release are brought to today's shape here, so no consumer needs to know old ones: records
+from before template mining read as template 0.
 """
 
 from __future__ import annotations
@@ -57,7 +58,15 @@ def decode(record: WalRecord) -> DurableBatch:
     table = pa.ipc.open_stream(pa.py_buffer(record.payload)).read_all()
     if "meta" in table.column_names:
         table = _from_first_release(table)
+    elif "template" not in table.column_names:
+        table = _without_templates(table)
     return DurableBatch(record.seq, table)
+
+
+def _without_templates(table: pa.Table) -> pa.Table:
+    """A record written before lines carried a template id: template 0 (none) for each."""
+    zeros = pa.repeat(pa.scalar(0, pa.uint64()), table.num_rows)
+    return table.add_column(RECORD_SCHEMA.get_field_index("template"), "template", zeros)
 
 
 def _from_first_release(table: pa.Table) -> pa.Table:
@@ -73,7 +82,7 @@ def _from_first_release(table: pa.Table) -> pa.Table:
                 flat = {"_unparsed": text}
             rows.append((index, flat))
     fields = FieldColumns.from_rows(table.num_rows, rows)
-    defaults = {"ingester": "http", "format": "", "stored": True}
+    defaults = {"ingester": "http", "format": "", "template": 0, "stored": True}
     columns = []
     for spec in RECORD_SCHEMA:
         if spec.name in table.column_names:

@@ -38,6 +38,7 @@ from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.ids import IdAllocator, received_ms
 from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.stages import Context, process
+from timberyard.insights.book import TemplateBook
 from timberyard.meta.database import MetaDB
 from timberyard.store.wal import WriteAheadLog
 
@@ -102,12 +103,14 @@ class Pipeline:
         meta: MetaDB,
         field_types: FieldTypes,
         rules: RuleBook,
+        templates: TemplateBook | None = None,
     ) -> None:
         self.wal = wal
         self.metrics = metrics
         self.meta = meta
         self.field_types = field_types
         self.rules = rules
+        self.templates = templates
         self.ready = False
         self.max_line_bytes = settings.max_line_bytes
         self.max_skew_ms = settings.max_timestamp_skew_s * 1000
@@ -235,6 +238,7 @@ class Pipeline:
             rules=self.rules.for_account(batch.account),
             field_types=self.field_types.for_account(batch.account),
             parse_lines=self.parse_lines,
+            templates=self.templates,
         )
         return process(batch, context)
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 Filter = Callable[[pa.Table], pa.BooleanArray]
 TAIL_COLUMNS = (
-    "id", "ingester", "host", "app", "level", "env", "file", "tags", "line", "format", "labels", "annotations",
+    "id", "ingester", "host", "app", "level", "env", "file", "tags", "line", "format", "template", "labels", "annotations",
     "k8s_namespace", "k8s_pod", "k8s_container", "k8s_node",
 )
 MATCHER_QUEUE = 1000  # durable batches waiting for the matcher; beyond that, tails are cut off

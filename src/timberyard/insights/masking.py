@@ -60,31 +60,65 @@ _VALUES = re.compile("|".join(f"(?:{rule})" for rule in _RULES))
 _GLUED = re.compile(r"(?<![^\s.:=,;|\"'()\[\]{}])[^\s.:=,;|\"'()\[\]{}]*<\*>[^\s.:=,;|\"'()\[\]{}]*")
 
 
-_CONSTANTS_MAX = 65536
-_constants: dict[str, str] = {}  # tokens the rules leave alone: most tokens, over and over
+_TOKENS_MAX = 65536
+_tokens: dict[str, str] = {}  # token -> masked: most tokens come back, value or not
+_shapes: dict[str, str] = {}  # token with its digits as 5s -> masked, where that holds no digit
+_SHAPE = str.maketrans("0123456789", "5555555555")
+_DIGIT = re.compile(r"\d")
+_LONG = 32  # a token longer than this is masked in parts, if it can be
 
 
 def mask_tokens(text: str) -> list[str]:
     """The whitespace tokens of `text`, each with its values replaced by `<*>`.
 
     No rule spans whitespace, so masking token by token is masking the line; a token of
-    letters only cannot hold a value, and one the rules left alone before is left alone again.
+    letters only cannot hold a value. The rules' regular expression is most of the cost, so a
+    token masked before is answered from a table, and so is one that differs from a token
+    masked before only in its digits (`rt=0.022` after `rt=0.003`): which digit a digit is never
+    matters to the rules (`0x` hex is a value either way), only where digits are, except in
+    what a rule leaves alone (`ssh2`), so only masked forms without digits are kept by shape.
+    A long token holding quotes is masked part by part (`_mask_token`).
     """
-    out = []
-    for token in text.split():
+    tokens = text.split()
+    known = _tokens.get
+    for index, token in enumerate(tokens):
         if not token.isalpha():
-            found = _constants.get(token)
+            found = known(token)
             if found is None:
-                found = _VALUES.sub(SLOT, token)
-                if SLOT in found:
-                    found = _GLUED.sub(SLOT, found)
-                else:
-                    if len(_constants) >= _CONSTANTS_MAX:
-                        _constants.clear()
-                    _constants[token] = found
-            token = found
-        out.append(token)
-    return out
+                found = _mask_token(token)
+                if len(token) <= _LONG or '"' not in token:  # a long quoted token hardly repeats; its parts do
+                    if len(_tokens) >= _TOKENS_MAX:
+                        _tokens.clear()
+                    _tokens[token] = found
+            tokens[index] = found
+    return tokens
+
+
+def _mask_token(token: str) -> str:
+    if len(token) > _LONG and '"' in token:
+        # No rule's match or look-around crosses a `"` (none lets one in), so the parts between
+        # quotes mask alone: a compact JSON line is one long token that never repeats, but its
+        # keys and most of its values do.
+        parts = token.split('"')
+        for index, part in enumerate(parts):
+            found = _tokens.get(part)
+            if found is None:
+                found = _tokens[part] = _mask_token(part)
+            parts[index] = found
+        return '"'.join(parts)
+    shape = token.translate(_SHAPE)
+    found = _shapes.get(shape)
+    if found is not None:
+        return found
+    found = _VALUES.sub(SLOT, token)
+    if SLOT in found:
+        found = _GLUED.sub(SLOT, found)
+    if found == token or _DIGIT.search(found):
+        return found
+    if len(_shapes) >= _TOKENS_MAX:
+        _shapes.clear()
+    _shapes[shape] = found
+    return found
 
 
 def mask(text: str) -> str:

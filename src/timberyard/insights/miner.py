@@ -121,6 +121,7 @@ class TemplateMiner:
         self._root: dict = {}
         self._templates: dict[int, Template] = {}
         self._seen: dict[str, Template] = {}
+        self.fresh: list[Template] = []  # templates born since the owner last took them (to journal)
         self._overflow = Template(template_id(key, "\0overflow"), [OVERFLOW_TEXT], ())
 
     def __len__(self) -> int:
@@ -221,6 +222,7 @@ class TemplateMiner:
         template = Template(ident, list(tokens), tuple(self._routes(tokens)))
         self._templates[ident] = template
         leaf.append(template)
+        self.fresh.append(template)
         return template
 
     def _generalise(self, template: Template, tokens: list[str]) -> None:
@@ -256,12 +258,19 @@ class TemplateMiner:
             raise ValueError(f"unknown template miner state version: {state.get('version')!r}")
         miner = cls(state["key"], limits)
         for row in state["templates"]:
-            template = Template(row["id"], list(row["tokens"]), tuple(row["path"]), row["count"])
-            miner._templates[template.id] = template
-            node = miner._root.setdefault(len(template.tokens), {})
-            for route in template.path:
-                node = node.setdefault(route, {})
-            node.setdefault(None, []).append(template)
+            miner.restore(row["id"], row["tokens"], row["path"], row["count"])
         for masked, ident in state["seen"]:
             miner._seen[masked] = miner._templates[ident]
         return miner
+
+    def restore(self, ident: int, tokens: list[str], path: list[str], count: int = 0) -> None:
+        """Put back a template saved with its id (from `state()` or a journal of new templates);
+        one the miner already has is left as it is."""
+        if ident in self._templates:
+            return
+        template = Template(ident, list(tokens), tuple(path), count)
+        self._templates[ident] = template
+        node = self._root.setdefault(len(template.tokens), {})
+        for route in template.path:
+            node = node.setdefault(route, {})
+        node.setdefault(None, []).append(template)

@@ -41,6 +41,11 @@ class Miners:
         self._miners[key] = found
         return found
 
+    def of_account(self, account: str) -> list[tuple[str, TemplateMiner]]:
+        """The (app, miner) pairs of one account, without touching their recency."""
+        prefix = key_of(account, "")
+        return [(key[len(prefix) :], miner) for key, miner in self._miners.items() if key.startswith(prefix)]
+
     def add(self, account: str, app: str, line: str) -> tuple[int, str]:
         return self.miner(account, app).add(line)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FieldKind = Literal["column", "tags", "path", "label"]
+FieldKind = Literal["column", "tags", "path", "label", "template"]
 MatchOp = Literal["prefix", "prefix_cs", "eq", "eq_cs"]
 CompareOp = Literal[">", ">=", "<", "<="]
 
@@ -16,8 +16,8 @@ CompareOp = Literal[">", ">=", "<", "<="]
 @dataclass(frozen=True, slots=True)
 class Field:
     """Where a field's value lives: a built-in `column` (name), any element of `tags`, a dotted
-    `path` of the line's fields (parts), or one `label` (name). `fold_case` forces
-    case-insensitive matching."""
+    `path` of the line's fields (parts), one `label` (name), or the line's `template` id (read
+    by `TemplateIn` only). `fold_case` forces case-insensitive matching."""
 
     kind: FieldKind
     name: str = ""
@@ -60,6 +60,13 @@ class FieldIn:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateIn:
+    """The line's template id (0: none) is one of `ids`: exact, as ids are numbers, not text."""
+
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FieldExists:
     field: Field
 
@@ -86,4 +93,4 @@ class Not:
     item: Node
 
 
-Node = MatchAll | Term | Phrase | FieldMatch | FieldIn | FieldExists | Compare | And | Or | Not
+Node = MatchAll | Term | Phrase | FieldMatch | FieldIn | TemplateIn | FieldExists | Compare | And | Or | Not

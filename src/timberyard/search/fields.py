@@ -23,18 +23,21 @@ _COLUMNS = {
 }
 
 LEVEL = Field("column", name="level", fold_case=True)
-BUILT_IN = (*_COLUMNS, "tag", "label.NAME")  # every name resolve_field knows, for messages that list them
+TEMPLATE = Field("template")
+BUILT_IN = (*_COLUMNS, "tag", "template", "label.NAME")  # every name resolve_field knows, for messages that list them
 
 
 def resolve_field(name: str, position: int) -> Field:
-    """`host`, `tag`, `label.x` ... are built in; any other name is a dotted path into the
-    line's fields (a leading `meta.` is optional)."""
+    """`host`, `tag`, `template`, `label.x` ... are built in; any other name is a dotted path
+    into the line's fields (a leading `meta.` is optional: `meta.template` is a field)."""
     if name == "level":
         return LEVEL
     if name in _COLUMNS:
         return Field("column", name=_COLUMNS[name])
     if name == "tag":
         return Field("tags")
+    if name == "template":
+        return TEMPLATE
     if name.startswith("label.") and len(name) > len("label."):
         return Field("label", name=name[len("label.") :])
     path_text = name[len("meta.") :] if name.startswith("meta.") else name

@@ -19,6 +19,7 @@ from timberyard.search.ast import (
     Not,
     Or,
     Phrase,
+    TemplateIn,
     Term,
 )
 from timberyard.search.errors import QuerySyntaxError
@@ -26,6 +27,7 @@ from timberyard.search.fields import field_value, resolve_field
 from timberyard.search.lexer import COMPARISONS, Token, tokenize
 
 MAX_DEPTH = 64
+MAX_TEMPLATE_ID = 2**64 - 1
 
 _STARTS = {"LPAREN", "NEG", "NOT", "TERM", "PHRASE", "FIELD", "VALUE"}
 _FOLDED = {"prefix_cs": "prefix", "eq_cs": "eq"}
@@ -156,6 +158,8 @@ class _Parser:
 
 def _field_node(field: Field, token: Token) -> Node:
     op = token.op
+    if field.kind == "template":
+        return _template_node(token)
     if op == "exists":
         return FieldExists(field)
     if op in COMPARISONS:
@@ -166,3 +170,19 @@ def _field_node(field: Field, token: Token) -> Node:
     if field.fold_case:
         op = _FOLDED.get(op, op)
     return FieldMatch(field, op, values[0])  # type: ignore[arg-type]
+
+
+def _template_node(token: Token) -> TemplateIn:
+    """`template:ID`, `template:[ID,ID]`: ids are whole numbers matched exactly, so prefixes,
+    comparisons and `*` are refused rather than given a meaning text would have."""
+    hint = "write template:ID with the id a search result gives, like template:4242, or template:[ID,ID]"
+    if token.op not in ("prefix", "prefix_cs", "eq", "eq_cs", "in"):
+        raise QuerySyntaxError("template takes a template id, not a comparison or *", token.pos, hint)
+    ids = []
+    for value in token.values:
+        if not (value.isascii() and value.isdigit()) or len(value) > 20 or int(value) > MAX_TEMPLATE_ID:
+            raise QuerySyntaxError(
+                f"template id {value[:40]!r} is not a whole number from 0 to {MAX_TEMPLATE_ID}", token.pos, hint
+            )
+        ids.append(int(value))
+    return TemplateIn(tuple(dict.fromkeys(ids)))

@@ -34,6 +34,7 @@ from timberyard.search.ast import (
     Not,
     Or,
     Phrase,
+    TemplateIn,
     Term,
 )
 from timberyard.search.text import NUMBER_PATTERN, ascii_lower, parse_number, term_pattern
@@ -160,6 +161,8 @@ def _compile(node: Node) -> Evaluate:
         case FieldIn(field, values):
             wanted = pa.array(sorted({ascii_lower(v) for v in values}), pa.string())
             return _on_text(field, lambda s: pc.is_in(pc.ascii_lower(s), value_set=wanted), _numbers(values))
+        case TemplateIn(ids):
+            return _template_in(pa.array(ids, pa.uint64()))
         case FieldExists(field):
             return _exists(field)
         case Compare(field, op, value):
@@ -289,6 +292,20 @@ def _on_text(field: Field, test: StringTest, numbers: pa.Array | None) -> Evalua
         if kind == BOOLEAN and on_false:
             return pc.fill_null(pc.invert(values), False)
         return lines.constant(False)
+
+    return evaluate
+
+
+def _template_in(ids: pa.Array) -> Evaluate:
+    """A line without a template column, or a null in it (a batch before the templates stage),
+    has template 0."""
+    zero = 0 in ids.to_pylist()
+
+    def evaluate(lines: _Lines) -> pa.BooleanArray:
+        values = lines.column("template")
+        if values is None:
+            return lines.constant(zero)
+        return pc.is_in(pc.fill_null(values.cast(pa.uint64()), 0), value_set=ids)
 
     return evaluate
 

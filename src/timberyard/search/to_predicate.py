@@ -25,6 +25,7 @@ from timberyard.search.ast import (
     Not,
     Or,
     Phrase,
+    TemplateIn,
     Term,
 )
 from timberyard.search.text import ascii_lower, is_word_char, parse_number
@@ -118,6 +119,9 @@ def _compile(node: Node) -> Check:
         case FieldIn(field, values):
             wanted = {ascii_lower(v) for v in values}
             return _on_text(field, lambda s: ascii_lower(s) in wanted, _numbers(values))
+        case TemplateIn(ids):
+            wanted = frozenset(ids)
+            return lambda row: (row.row.get("template") or 0) in wanted
         case FieldExists(field):
             return _exists(field)
         case Compare(field, op, value):

@@ -27,6 +27,7 @@ from timberyard.search.ast import (
     Not,
     Or,
     Phrase,
+    TemplateIn,
     Term,
 )
 from timberyard.search.text import NUMBER_PATTERN, ascii_lower, parse_number, term_pattern
@@ -111,6 +112,10 @@ class _Compiler:
                 return self.field_match(field, op, value)
             case FieldIn(field, values):
                 return self.field_in(field, values)
+            case TemplateIn(ids):
+                if len(ids) == 1:
+                    return f"template = {self.bind(ids[0], 'UInt64')}"
+                return f"has({self.bind(list(ids), 'Array(UInt64)')}, template)"
             case FieldExists(field):
                 return self.exists(field)
             case Compare(field, op, value):

@@ -57,6 +57,9 @@ def select_facet(
         where.append(f"{field.name} != ''")
     elif field.kind == "tags":
         value = "arrayJoin(tags)"
+    elif field.kind == "template":
+        value = "toString(template)"
+        where.append("template != 0")
     elif field.kind == "label":
         params["f0"] = field.name
         value = "labels[{f0:String}]"

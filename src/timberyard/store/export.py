@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-RESERVED = {"_ts", "_host", "_app", "_line", "level", "_file", "_tag", "_lid", "_ip", "_mac", "_env", "_label", "_annotation", "_meta"}
+RESERVED = {"_ts", "_host", "_app", "_line", "level", "_file", "_tag", "_lid", "_ip", "_mac", "_env", "_label", "_annotation", "_meta", "_template"}
 
 
 def export_line(row: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +33,8 @@ def export_line(row: dict[str, Any]) -> dict[str, Any]:
         line["_label"] = row["labels"]
     if row["annotations"]:
         line["_annotation"] = row["annotations"]
+    if row["template"]:
+        line["_template"] = str(row["template"])
     if meta:
         line["_meta"] = meta
     return line

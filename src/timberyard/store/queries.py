@@ -18,7 +18,7 @@ from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.store.schema import LOG_TABLE
 
 EXPORT_COLUMNS = (
-    "toUnixTimestamp64Milli(ts) AS ts_ms, id, ingester, host, app, level, env, file, ip, mac, tags, line, format, fields, "
+    "toUnixTimestamp64Milli(ts) AS ts_ms, id, ingester, host, app, level, env, file, ip, mac, tags, line, format, template, fields, "
     "labels, annotations, k8s_namespace, k8s_pod, k8s_container, k8s_node"
 )
 
@@ -114,6 +114,14 @@ def select_line_by_id(account: str, line_id: int, scope: Compiled | None = None)
     where = ["account = {account:String}", "id = {id:UInt64}", *_scope(scope, params)]
     sql = f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE {' AND '.join(where)} LIMIT 1"
     return sql, params
+
+
+def select_template_seen(account: str, template: int, app: str, scope: Compiled) -> tuple[str, dict[str, Any]]:
+    """One stored line of `app` with this template that `scope` (an access scope) lets through,
+    if any: whether a scoped caller may read the template's text."""
+    params: dict[str, Any] = {"account": account, "template": template, "app": app}
+    where = ["account = {account:String}", "app = {app:String}", "template = {template:UInt64}", *_scope(scope, params)]
+    return f"SELECT id FROM {LOG_TABLE} WHERE {' AND '.join(where)} LIMIT 1", params
 
 
 def _scope(scope: Compiled | None, params: dict[str, Any]) -> list[str]:

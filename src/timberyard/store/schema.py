@@ -33,6 +33,9 @@ released: later changes are new migrations.
   Old rows keep `meta`; their `fields` come from it (its DEFAULT), computed on read.
   `ingester` (the source that received a line) and `format` (the parser that read it) are
   LowCardinality: a few bytes per granule.
+3. `template`, the id of the line's log template (insights/miner.py), 0 for none and for every
+  line stored before. A UInt64 with ZSTD: lines of an app repeat a few hundred ids, so it costs
+  well under a byte a line; `template:ID` reads it alone.
 """
 
 from __future__ import annotations
@@ -124,6 +127,10 @@ SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW},
                 if(isValidJSON(meta) AND startsWith(meta, '{{'), meta,
                    if(meta = '', '{{}}', concat('{{"_unparsed":', toJSONString(meta), '}}'))) CODEC(ZSTD(3)) AFTER format""",
         ),
+    ),
+    (
+        3,
+        (f"ALTER TABLE {LOG_TABLE} ADD COLUMN IF NOT EXISTS template UInt64 DEFAULT 0 CODEC(ZSTD(3)) AFTER format",),
     ),
 )
 LATEST = MIGRATIONS[-1][0]

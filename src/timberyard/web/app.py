@@ -23,6 +23,7 @@ from timberyard.web.api import (
     rules,
     search,
     tail,
+    templates,
     timerange,
     users,
     views,
@@ -42,7 +43,7 @@ class TimberyardApp(Starlette):
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *archive.routes, *rules.routes, *drains.routes, *ui.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *templates.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *archive.routes, *rules.routes, *drains.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -1,6 +1,6 @@
 """The fixed rows the conformance cases search: realistic lines of many shapes.
 
-Each row has the line columns and `meta`, the fields the sender gave or a parser read (None for
+Each row has the line columns (`template` the id of its log template, 0 for none) and `meta`, the fields the sender gave or a parser read (None for
 none). `BATCHES` holds them as the pipeline writes them (fields flattened into one typed column
 per path, see core/fields.py): rows with `batch` set share that batch, and every other row joins
 the first batch where its fields keep their kinds, so a path can be a number in one batch and a
@@ -33,6 +33,7 @@ _EMPTY: dict[str, Any] = {
     "k8s_container": "",
     "k8s_node": "",
     "labels": {},
+    "template": 0,
     "batch": None,
 }
 
@@ -53,27 +54,28 @@ ROWS: list[dict[str, Any]] = [
         '10.0.0.1 - - [12/Mar/2024:10:00:00 +0000] "GET /api/users?id=42 HTTP/1.1" 200 512 "-" '
         '"Mozilla/5.0 (X11; Linux x86_64)"',
         {"status": 200, "bytes": 512, "method": "GET", "path": "/api/users"},
-        host="web-01", level="INFO", tags=["web", "frontend"], **_NGINX,
+        host="web-01", level="INFO", tags=["web", "frontend"], template=7, **_NGINX,
     ),
     _row(
         2,
         '10.0.0.2 - - [12/Mar/2024:10:00:01 +0000] "GET /favicon.ico HTTP/1.1" 404 0 "-" "curl/8.1"',
         {"status": 404, "bytes": 0, "method": "GET"},
-        host="web-01", level="WARN", **_NGINX,
+        host="web-01", level="WARN", template=7, **_NGINX,
     ),
     _row(
         3,
         '10.0.0.3 - - [12/Mar/2024:10:00:02 +0000] "POST /api/orders HTTP/1.1" 503 162 "-" "python-requests/2.31"',
         {"status": 503, "method": "POST", "upstream": {"addr": "10.0.1.5:8080", "time": 1.25}},
-        host="web-02", level="ERROR", **_NGINX,
+        host="web-02", level="ERROR", template=8, **_NGINX,
     ),
     _row(
         4,
         '10.0.0.9 - - [12/Mar/2024:10:00:03 +0000] "PUT /api/orders/7 HTTP/1.1" 500 99 "-" "okhttp/4.9"',
         {"status": "500", "method": "PUT"},
-        host="web-02", level="ERROR", **_NGINX,
+        host="web-02", level="ERROR", template=8, **_NGINX,
     ),
-    _row(5, "Accepted publickey for deploy from 192.168.1.20 port 52144 ssh2", level="INFO", **_AUTH),
+    # template ids use all 64 bits
+    _row(5, "Accepted publickey for deploy from 192.168.1.20 port 52144 ssh2", level="INFO", template=2**63 + 5, **_AUTH),
     _row(6, "Failed password for invalid user admin from 203.0.113.7 port 40022 ssh2", level="WARN", **_AUTH),
     _row(7, "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)", host="db-1", app="kernel", **_UDP),
     _row(8, "(root) CMD (/usr/lib/php/sessionclean)", host="db-1", app="CRON", level="INFO", **_UDP, format="syslog"),

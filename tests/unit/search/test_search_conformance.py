@@ -119,7 +119,7 @@ def test_injections_run_safely(store: ChdbStore, query: str) -> None:
 _WORDS = ["payment", "GET", "lin", "10.0.0", "error", "é", "Zoë", "api", "-", "/", "_", "'x'"]
 _FIELDS = [
     "host", "app", "level", "tag", "status", "user.id", "amount", "label.team", "cpu.load", "retry", "nope", "_ingester",
-    "_format", "mixed", "port", "_conflicts.port", "ids", "user", "http.request.method", "http.request.headers",
+    "_format", "template", "mixed", "port", "_conflicts.port", "ids", "user", "http.request.method", "http.request.headers",
 ]  # fmt: skip
 _VALUES = [
     "web", "=web", "==web-01", "[nginx,sshd]", "*", ">=400", "<1", "42", "true", "(>1 -404)", '"a b"', "warning", "1",

@@ -171,6 +171,14 @@ def test_parses(query: str, tree: object) -> None:
         ("a..b:x", 0, "empty part"),
         ("meta.:x", 0, "empty part"),
         ("x.:y", 0, "empty part"),
+        ("template:abc", 0, "not a whole number"),
+        ("template:-1", 0, "not a whole number"),
+        ("template:1.5", 0, "not a whole number"),
+        ("template:18446744073709551616", 0, "not a whole number"),
+        ("a template:" + "9" * 4000, 2, "not a whole number"),
+        ("template:[1,x]", 0, "not a whole number"),
+        ("template:>1", 0, "not a comparison"),
+        ("template:*", 0, "not a comparison"),
     ],
 )
 def test_errors(query: str, position: int, fragment: str) -> None:

@@ -170,3 +170,21 @@ def test_only_lines_to_store_are_inserted_with_their_fields(tmp_path: Path, chdb
         "SELECT line, fields FROM timberyard.logs WHERE account = {a:String} ORDER BY id", {"a": account}
     )
     assert rows == [{"line": "kept", "fields": {"status": 200, "user": {"id": "u1"}}}, {"line": "kept too", "fields": {}}]
+
+
+def test_template_ids_reach_the_store_and_records_from_before_templates_read_as_zero(
+    tmp_path: Path, chdb_store: ChdbStore
+) -> None:
+    account = uuid.uuid4().hex
+    wal, batcher = start(tmp_path, chdb_store)
+    with_ids = record(account, ["a", "b"], template=[2**63 + 1, 7])
+    older = record(account, ["c"], first_id=3).drop_columns(["template"])  # a record of the release before
+    assert decode(WalRecord(1, serialise(older).to_pybytes())).table.column("template").to_pylist() == [0]
+    wal.submit(serialise(with_ids)).result(timeout=10)
+    wal.submit(serialise(older)).result(timeout=10)
+    wal.close()
+    batcher.stop()
+    rows = chdb_store.select(
+        "SELECT line, template FROM timberyard.logs WHERE account = {a:String} ORDER BY id", {"a": account}
+    )
+    assert rows == [{"line": "a", "template": 2**63 + 1}, {"line": "b", "template": 7}, {"line": "c", "template": 0}]

@@ -1,5 +1,5 @@
 """The stages a batch goes through between its source and the write-ahead log, in order:
-normalise -> parse -> redact -> exclude -> retain, each a module with one job. `process` runs them
+normalise -> parse -> redact -> exclude -> retain -> templates, each a module with one job. `process` runs them
 (on a worker thread: see ingest/pipeline.py) and returns the durable record's Arrow batch."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from timberyard.ingest.stages.normalise import normalise
 from timberyard.ingest.stages.parse import parse
 from timberyard.ingest.stages.redact import redact
 from timberyard.ingest.stages.retain import retain
+from timberyard.ingest.stages.templates import templates
 
 __all__ = ["Context", "process"]
 
@@ -25,6 +26,7 @@ def process(batch: LineBatch, context: Context) -> pa.RecordBatch:
     redact(batch, context)
     exclude(batch, context)
     retain(batch, context)
+    templates(batch, context)
     context.field_types.register(batch.fields, batch.problems)
     return _record(batch, context)
 
@@ -36,6 +38,7 @@ def _record(batch: LineBatch, context: Context) -> pa.RecordBatch:
         "id": pa.array(range(context.first_id, context.first_id + count), pa.uint64()),
         "ingester": pa.repeat(pa.scalar(batch.ingester, pa.string()), count),
         "retention_days": pc.fill_null(batch.column("retention_days"), pa.scalar(context.retention_days, pa.uint16())),
+        "template": pc.fill_null(batch.column("template"), 0),
     }
     arrays = [of_record[f.name] if f.name in of_record else _as(batch.column(f.name), f.type) for f in RECORD_SCHEMA]
     schema = RECORD_SCHEMA.append(pa.field(FIELDS, batch.fields.to_struct().type))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from timberyard.ingest.field_types import AccountFieldTypes
 from timberyard.ingest.rules.compiled import AccountRules
+from timberyard.insights.book import TemplateBook
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class Context:
     rules: AccountRules  # the account's parsing, redaction and exclusion rules
     field_types: AccountFieldTypes  # the first kind seen of each of the account's fields
     parse_lines: bool = True  # read JSON, logfmt and the built-in formats (custom rules apply either way)
+    templates: TemplateBook | None = None  # the node's template miners; None: templates are off

@@ -24,6 +24,7 @@ def line_object(row: dict[str, Any]) -> dict[str, Any]:
         "fields": row["fields"],
         "format": row["format"],
         "ingester": row["ingester"],
+        "template": str(row["template"]),  # a string, like `id`: JavaScript numbers stop at 2^53
         "labels": row["labels"],
         "annotations": row["annotations"],
         "k8s": {name: row[f"k8s_{name}"] for name in K8S_FIELDS},
