@@ -110,7 +110,7 @@ def test_signing_in_sets_a_hardened_session_cookie(node: Server) -> None:
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["user"]["email"] == user["email"] and body["user"]["role"] == "member"
-        assert body["account"] == {"id": node.credentials["account"], "name": node.credentials["account_name"]}
+        assert body["account"] == {"id": node.credentials["account"], "name": node.credentials["account_name"], "retention_days": 30}
         assert len(body["csrf_token"]) >= 43 and body["idle_timeout_s"] == 900
         cookies = {c.split("=", 1)[0]: c for c in response.headers.get_list("set-cookie")}
         session = [part.strip().lower() for part in cookies["timberyard_session"].split(";")]
