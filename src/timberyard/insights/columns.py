@@ -34,11 +34,12 @@ def lines(
     template: Sequence[int] | np.ndarray | pa.Array,
     time_ms: Sequence[int] | np.ndarray | pa.Array,
 ) -> pa.Table:
-    """A batch for the detectors; nulls become "" (strings), 0 (template) and 0 (time)."""
+    """A batch for the detectors from Arrow arrays or sequences; nulls become "" (strings),
+    0 (template) and 0 (time)."""
     def text(values) -> pa.Array:
-        return pc.fill_null(pa.array(values, pa.string()), "")
+        return pc.fill_null(_array(values, pa.string()), "")
 
-    times = pc.fill_null(pa.array(time_ms, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    times = pc.fill_null(_array(time_ms, pa.int64()), 0).to_numpy(zero_copy_only=False)
     levels = text(level)
     severity = pc.fill_null(pc.index_in(canonical_levels(levels), value_set=_RANKED), len(RANKED))
     return pa.table({
@@ -46,13 +47,15 @@ def lines(
         "app": text(app),
         "host": text(host),
         "level": levels,
-        "template": pc.fill_null(pa.array(template, pa.int64()), 0),
+        "template": pc.fill_null(_array(template, pa.int64()), 0),
         "time_ms": pa.array(times, pa.int64()),
         "minute": pa.array(np.floor_divide(times, MINUTE_MS), pa.int64()),
         "severity": pc.cast(severity, pa.int8()),
     })
 
 
-def empty() -> pa.Table:
-    """A batch with no lines, for a clock tick."""
-    return lines([], [], [], [], [], [])
+def _array(values, kind: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.cast(kind)
+    return pa.array(values, kind)
+

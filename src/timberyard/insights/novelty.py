@@ -93,5 +93,5 @@ class NewTemplates:
             if key not in out:
                 seen = "never seen before" if self.limits.rare_below == 1 else f"seen fewer than {self.limits.rare_below} times before"
                 out[key] = Anomaly(KIND, account, f"app={app} template={template}", time_ms,
-                                   1.0, f"a {RANKED[level]} line of template {template} in app {app}, {seen}")
+                                   1.0, f"template {template} of app {app} at {RANKED[level]}, {seen}")
         return list(out.values())

@@ -12,7 +12,7 @@ def test_a_new_warn_template_after_learning_fires_once():
     assert feed.run(40, Stream(50), Stream(2, level="ERROR", template=12)) == []
     found = feed.run(3, Stream(50), Stream(5, level="WARNING", template=99))
     assert [(a.kind, a.account, a.key) for a in found] == [("new_template", "acme", "app=web template=99")]
-    assert "WARN line of template 99" in found[0].evidence
+    assert "template 99 of app web at WARN, never seen" in found[0].evidence
     assert T0 + 40 * MINUTE_MS <= found[0].started_at < T0 + 41 * MINUTE_MS
 
 
