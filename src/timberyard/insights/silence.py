@@ -53,6 +53,9 @@ class Silence:
                     anomaly = self._judge(column, account, value, series, minute)
                     if anomaly:
                         found.append(anomaly)
+        if len(self._reported) > sum(len(counts) for counts in self.watched.values()):
+            # Keys dropped from the counts past max_keys: their reports go too.
+            self._reported = {k: v for k, v in self._reported.items() if self.watched[k[0]].get(k[1:]) is not None}
         return found
 
     def _judge(self, column: str, account: str, value: str, series, minute: int) -> Anomaly | None:

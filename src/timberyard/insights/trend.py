@@ -62,6 +62,8 @@ class ErrorTrend:
                 anomaly = self._judge(key, series, minute)
                 if anomaly:
                     found.append(anomaly)
+        if len(self._firing) > len(self.lines):
+            self._firing = {key for key in self._firing if self.lines.get(key) is not None}
         return found
 
     def _judge(self, key: tuple, series, minute: int) -> Anomaly | None:

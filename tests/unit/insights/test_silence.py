@@ -47,3 +47,14 @@ def test_a_host_that_is_always_quiet_at_this_hour_is_not_reported():
         feed.run(60, Stream(50, app="batch", host="b1"), Stream(50, app="api", host="h2"))
         reports.append(len(feed.run(60, Stream(50, app="api", host="h2"))))
     assert reports == [2, 2, 0]
+
+
+def test_memory_stays_bounded_when_hosts_come_and_go():
+    detector = Silence(SilenceLimits(max_keys=20))
+    feed = Feed(detector)
+    for batch in range(30):  # 30 waves of 10 short-lived hosts, each then silent for good
+        feed.run(20, *(Stream(50, app="api", host=f"h{batch}-{i}") for i in range(10)))
+    assert all(len(counts) <= 20 for counts in detector.watched.values())
+    assert len(detector._reported) <= 40
+    # Each wave is reported silent (3 minutes into the next) before the wave after drops it.
+    assert sum(a.key.startswith("host=") for a in feed.found) == 29 * 10
