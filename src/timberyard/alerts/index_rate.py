@@ -10,7 +10,6 @@ firing of a `max_lines_per_s` rule says the baseline is still being learnt.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -20,9 +19,9 @@ import pyarrow.compute as pc
 
 from timberyard.alerts.definition import AlertDefinition
 from timberyard.core.records import ID_COUNTER_BITS
+from timberyard.core.robust import median_spread
 
 MIN_WEEKS = 2
-MAD_SCALE = 1.4826
 
 
 class HourlyCounts:
@@ -58,8 +57,8 @@ def rate_verdict(lines: int, definition: AlertDefinition, history: list[int]) ->
     if learning:
         return False, said + note
     hourly = np.array(history, dtype=float) / 3600
-    median = statistics.median(hourly)
-    spread = MAD_SCALE * statistics.median(abs(hourly - median)) or max(median * 0.1, 1.0)
+    median, spread = median_spread(hourly)
+    spread = spread or max(median * 0.1, 1.0)
     z = (rate - median) / spread
     verdict = bool(abs(z) > definition.z_score)
     return verdict, f"{said}, {z:+.1f} deviations from this hour's usual {median:.1f} lines/s (limit {definition.z_score:g})"

@@ -28,6 +28,10 @@ a delimiter), so a long line costs linear time, not quadratic:
    (`HWID=<*>`), `host:8080` its separator and `core.1234` its stem (`core.<*>`). A number is
    two or more digits, or a digit that does not follow a letter: a single digit after
    letters is part of a name (`ssh2`, `eth0`, `jk2_init`, `log4j`), not a value.
+11. day and month names: the English three-letter abbreviations with a capital (`Sat`, `May`,
+   `Jun`), a word of their own, as timestamps spell them (`[Sat May 31 10:00:01 2025]`,
+   `Jun  1 10:00:00`): else every template of a line that starts with its date is new each
+   day and each month.
 
 A second, cheaper pass turns a run of non-delimiters holding a `<*>` into one `<*>`
 (`\\<*>\\<*>` or `user<*>` is one value, not a constant glued to a variable), where the
@@ -43,6 +47,8 @@ SLOT = "<*>"
 _H16 = r"[0-9A-Fa-f]{1,4}"
 _TLDS = "com|net|org|edu|gov|mil|io|co|uk|de|fr|nl|jp|cn|ru|local|localdomain|internal|lan|corp|arpa"
 _WORD = r"[^\W]|[-+#@%]"  # a letter, digit or underscore, or one of -+#@%
+_DATE_WORDS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+               "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _RULES = (
     r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b",
     r"(?<![\w+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\]{}]+",
@@ -55,7 +61,9 @@ _RULES = (
     r"(?<![\w.])\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d)\b",
     r"(?<![\w.])\d+(?:\.\d+)+(?!\w|\.\w)",
     rf"(?<!{_WORD})(?=(?:{_WORD})*?(?:(?<![A-Za-z])\d|\d\d))(?:{_WORD})+",
+    rf"(?<!{_WORD})(?:{'|'.join(_DATE_WORDS)})(?!{_WORD})",
 )
+_DATES = frozenset(_DATE_WORDS)
 _VALUES = re.compile("|".join(f"(?:{rule})" for rule in _RULES))
 _GLUED = re.compile(r"(?<![^\s.:=,;|\"'()\[\]{}])[^\s.:=,;|\"'()\[\]{}]*<\*>[^\s.:=,;|\"'()\[\]{}]*")
 
@@ -72,7 +80,7 @@ def mask_tokens(text: str) -> list[str]:
     """The whitespace tokens of `text`, each with its values replaced by `<*>`.
 
     No rule spans whitespace, so masking token by token is masking the line; a token of
-    letters only cannot hold a value. The rules' regular expression is most of the cost, so a
+    letters only cannot hold a value unless it is a day or month name. The rules' regular expression is most of the cost, so a
     token masked before is answered from a table, and so is one that differs from a token
     masked before only in its digits (`rt=0.022` after `rt=0.003`): which digit a digit is never
     matters to the rules (`0x` hex is a value either way), only where digits are, except in
@@ -82,7 +90,10 @@ def mask_tokens(text: str) -> list[str]:
     tokens = text.split()
     known = _tokens.get
     for index, token in enumerate(tokens):
-        if not token.isalpha():
+        if token.isalpha():
+            if token in _DATES:
+                tokens[index] = SLOT
+        else:
             found = known(token)
             if found is None:
                 found = _mask_token(token)

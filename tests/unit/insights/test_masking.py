@@ -47,6 +47,10 @@ from timberyard.insights.masking import mask, mask_tokens
         ("[173.234.31.186]", "[<*>]"),
         ("generating core.1234", "generating core.<*>"),
         ("count 5.", "count <*>."),
+        # day and month names of timestamps; other capitalised words stay
+        ("[Sat May 31 10:00:01 2025] [error] init", "[<*> <*> <*> <*> <*>] [error] init"),
+        ("Jun  1 10:00:00 host sshd[42]: ok", "<*> <*> <*> host sshd[<*>]: ok"),
+        ("Sunday Mayday Sat-1 June", "Sunday Mayday <*> June"),
         # a value glued to other characters is one value
         ("Component \\042alt0\\042 down", "Component <*> down"),
     ],
