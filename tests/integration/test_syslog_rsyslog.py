@@ -125,12 +125,21 @@ def export_all(node: SyslogNode, query: str, account: str = "default") -> list[d
         params["pagination_id"] = page["pagination_id"]
 
 
-def wait_count(node: SyslogNode, query: str, count: int, timeout: float = 60, account: str = "default") -> list[dict[str, Any]]:
+def wait_count(
+    node: SyslogNode, query: str, count: int, timeout: float = 60, account: str = "default", settled_s: float | None = None,
+) -> list[dict[str, Any]]:
+    """The lines `query` finds once there are `count`, or when `timeout` passes, or (with
+    `settled_s`) when their number has not changed for that long: for a sender that may never
+    deliver them all."""
     deadline = time.monotonic() + timeout
+    last, changed = -1, time.monotonic()
     while True:
         node.server.wait_stored(0, timeout=timeout)
         found = export_all(node, query, account)
-        if len(found) >= count or time.monotonic() > deadline:
+        now = time.monotonic()
+        if len(found) != last:
+            last, changed = len(found), now
+        if len(found) >= count or now > deadline or (settled_s is not None and now - changed >= settled_s):
             return found
         time.sleep(0.5)
 
@@ -252,8 +261,8 @@ def test_plain_tcp_across_the_same_restarts_is_measured(node: SyslogNode, rsyslo
         'action.resumeRetryCount="-1" action.resumeInterval="1")'
     )
     send_through_restarts(node, sender, app)
-    time.sleep(5)
-    found = wait_count(node, f"app:{app}", RESTART_MESSAGES, timeout=60)
+    # rsyslog retries a suspended action every second or two; 8 s without a new line is done.
+    found = wait_count(node, f"app:{app}", RESTART_MESSAGES, timeout=60, settled_s=8)
     received = numbers(found)
     lost = RESTART_MESSAGES - len(received)
     print(f"TCP through a graceful restart and a kill -9: {lost} lost, {sum(received.values()) - len(received)} duplicates of {RESTART_MESSAGES}")
