@@ -43,7 +43,7 @@ from timberyard.core.errors import ConfigError
 from timberyard.core.metrics import Metrics
 from timberyard.alerts.engine import AlertEngine
 from timberyard.alerts.delivery import Delivery
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.alerts.security import SecurityNotifier
 from timberyard.archive.exporter import Archiver
 from timberyard.ingest.feed import DurableFeed
@@ -132,7 +132,8 @@ class Node:
         self.feed.subscribe(self.batcher.enqueue, replays=True)
         self.feed.subscribe(self.tail.publish)
         self.channel_sealer = Sealer(load_or_create_key(settings.data_dir / CHANNEL_KEY_FILE))
-        self.delivery = Delivery(self.meta, self.channel_sealer, OutboundPolicy.parse(settings.alerts_outbound_allow),
+        self.outbound = OutboundPolicy.parse(settings.alerts_outbound_allow)
+        self.delivery = Delivery(self.meta, self.channel_sealer, self.outbound,
                                  self.metrics, on_failing=self._channel_failing)
         self.delivery.start()
         public_url = node_url(settings.http_host, settings.http_port, bool(settings.tls_cert))
@@ -147,7 +148,7 @@ class Node:
         self.alert_engine.start()
         self.archive_sealer = Sealer(load_or_create_key(settings.data_dir / archives.KEY_FILE))
         self.archiver = Archiver(self.meta, self.store, self.archive_sealer, signing_key, settings.resolved_archive_local_root,
-                                 settle_s=settings.archive_settle_s, pending_floor=self._archive_floor)
+                                 outbound=self.outbound, settle_s=settings.archive_settle_s, pending_floor=self._archive_floor)
         self.archiver.load()
         self.metrics.gauge_per_account("timberyard_archive_lag_seconds", self.archiver.lag_seconds)
         self.metrics.gauge("timberyard_wal_pending_bytes", lambda: self.wal.pending_bytes)

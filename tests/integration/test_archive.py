@@ -22,7 +22,7 @@ HOUR_MS = 3_600_000
 def node(tmp_path_factory: pytest.TempPathFactory) -> Server:
     root = tmp_path_factory.mktemp("archives")
     running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
-                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
+                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root), TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     running.archive_root = root  # type: ignore[attr-defined]
     yield running
     if running.process is not None:
@@ -103,6 +103,15 @@ def test_settings_are_per_account_and_credentials_never_come_back(node: Server) 
     assert probe["ok"] is False and "other-logs" in probe["error"] and secret not in probe["error"]
     bad = call(node, "PUT", "/api/v1/archive", other, json={"destination": {"type": "local", "path": "../../etc"}})
     assert bad.status_code == 400 and bad.json()["code"] == "BadRequest" and bad.json()["field"] == "destination.path"
+    # The node allows 127.0.0.1 only; an endpoint inside the network is refused like an alert channel's.
+    for destination in ({**body["destination"], "endpoint_url": "http://169.254.169.254/latest"},
+                        {"type": "azure", "account_url": "http://10.20.30.40:10000/acme", "container": "logs",
+                         "account_name": "acme", "account_key": "a2V5"}):
+        refused = call(node, "PUT", "/api/v1/archive", other, json={"destination": destination})
+        field = "destination.endpoint_url" if destination["type"] == "s3" else "destination.account_url"
+        assert refused.status_code == 400 and refused.json()["code"] == "OutboundRefused", refused.text
+        assert refused.json()["field"] == field and "alerts_outbound_allow" in refused.json()["error"]
+    assert call(node, "GET", "/api/v1/archive", other).json()["destination"]["endpoint_url"] == "http://127.0.0.1:9"
     audit = call(node, "GET", "/api/v1/audit", other, params={"q": "action:archive.configure"})
     assert audit.status_code == 200 and "archive.configure" in audit.text and secret not in audit.text
     assert secret not in node.log_path.read_text()

@@ -46,7 +46,8 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_an_encrypted_archive_lands_in_an_azure_container_and_verifies(tmp_path: Path, azurite: str) -> None:
     service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT, "account_key": KEY})
     container = service.create_container("acme-logs")
-    server: Server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S))
+    server: Server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
+                                  TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     try:
         destination = {"type": "azure", "account_url": azurite, "container": "acme-logs", "prefix": "tenant-a",
                        "account_name": ACCOUNT, "account_key": KEY}

@@ -91,7 +91,8 @@ def test_encrypted_archive_to_s3_with_sse_and_object_lock(tmp_path: Path, s3: st
     creds = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "emulator-secret-key-0123456789"}
     client = boto3.client("s3", endpoint_url=s3, region_name="us-east-1", **creds)
     client.create_bucket(Bucket="acme-logs", ObjectLockEnabledForBucket=True)
-    server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S))
+    server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
+                          TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     try:
         settings = {"encryption": True, "destination": {
             "type": "s3", "bucket": "acme-logs", "prefix": "tenant-a", "endpoint_url": s3, "region": "us-east-1",

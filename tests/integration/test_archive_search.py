@@ -192,7 +192,8 @@ def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool) ->
     creds = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "emulator-secret-key-0123456789"}
     bucket = f"search-{int(encryption)}"
     boto3.client("s3", endpoint_url=s3, region_name="us-east-1", **creds).create_bucket(Bucket=bucket)
-    server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S))
+    server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
+                          TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     try:
         now = int(time.time() * 1000)
         lines = [{"line": f"bucket line {n} {'odd' if n % 2 else 'even'}", "app": "s3", "timestamp": now - HOUR_MS - n} for n in range(20)]

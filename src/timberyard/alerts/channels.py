@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from timberyard.alerts.notifiers import email, pagerduty, slack, webhook
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.errors import BadRequest
 from timberyard.meta.alert_channels import ChannelInfo
 from timberyard.meta.info import iso

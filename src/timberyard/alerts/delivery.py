@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from timberyard.alerts.channels import KINDS
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.notifiers import Outcome
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.errors import TimberyardError
 from timberyard.core.metrics import Metrics
 from timberyard.meta import alert_channels

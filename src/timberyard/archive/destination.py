@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from timberyard.core.errors import TimberyardError
+from timberyard.core.outbound import OutboundPolicy, check_url
 
 
 class DestinationError(TimberyardError):
@@ -41,8 +42,25 @@ class Destination(Protocol):
     def describe(self) -> str: ...
 
 
-def open_destination(config: dict[str, Any], local_root: Path) -> Destination:
-    """The destination an account's (checked, unsealed) `destination` settings name."""
+# The settings naming a host the node connects to, per destination type.
+ENDPOINTS = {"s3": "endpoint_url", "azure": "account_url"}
+
+
+def check_reachable(config: dict[str, Any], outbound: OutboundPolicy) -> None:
+    """Refuse (`OutboundRefused`, 400) a destination whose endpoint the outbound policy does not
+    allow: an account's admin must not aim the node at an internal address. Without an endpoint
+    an S3 destination is AWS's public one."""
+    kind = config.get("type")
+    name = ENDPOINTS.get(kind) if isinstance(kind, str) else None
+    if name and isinstance(config.get(name), str) and config[name]:
+        check_url(config[name], outbound, field=f"destination.{name}")
+
+
+def open_destination(config: dict[str, Any], local_root: Path, outbound: OutboundPolicy) -> Destination:
+    """The destination an account's (checked, unsealed) `destination` settings name, once the
+    outbound policy allows its endpoint (checked again on each opening: a name can come to
+    resolve elsewhere after it was saved)."""
+    check_reachable(config, outbound)
     kind = config["type"]
     if kind == "local":
         from timberyard.archive.localdir import LocalDirectory

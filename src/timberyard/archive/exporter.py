@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from timberyard.archive import digest, envelope, layout
 from timberyard.archive.destination import open_destination
 from timberyard.core.errors import Conflict, NotFound
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.meta import archives
 from timberyard.meta.sealing import Sealer
@@ -84,9 +85,10 @@ class _Hour:
 class Archiver:
     def __init__(
         self, meta: MetaDB, store: Store, sealer: Sealer, signer: Ed25519PrivateKey, local_root: Path, *,
-        settle_s: float, pending_floor: Callable[[], int | None], now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        outbound: OutboundPolicy, settle_s: float, pending_floor: Callable[[], int | None], now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.meta, self.store, self.sealer, self.signer, self.local_root = meta, store, sealer, signer, local_root
+        self.outbound = outbound
         self.settle_ms = int(settle_s * 1000)
         self.pending_floor = pending_floor
         self.now = now
@@ -155,7 +157,7 @@ class Archiver:
             self.meta.transact(archives.record_run, account, [], record.digest_sequence, through, None, at, write=True)
             return RunResult(account, watermark_id=through)
         self.meta.transact(archives.begin_run, account, through, at, write=True)
-        destination = open_destination(record.config["destination"], self.local_root)
+        destination = open_destination(record.config["destination"], self.local_root, self.outbound)
         existing = self.meta.transact(archives.files_per_hour, account, sorted(hours), write=False)
         encrypted = bool(record.config.get("encryption"))
         delivered: list[digest.DeliveredFile] = []

@@ -11,13 +11,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from timberyard.archive import config, envelope
-from timberyard.archive.destination import DestinationError, open_destination
+from timberyard.archive.destination import DestinationError, check_reachable, open_destination
 from timberyard.core.errors import NotFound
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.records import ID_COUNTER_BITS
 from timberyard.meta import archives
 from timberyard.meta.sealing import Sealer
 from timberyard.meta.archives import ArchiveRecord
 from timberyard.meta.info import iso
+
+
+def check_new_destination(body: dict[str, Any], outbound: OutboundPolicy) -> None:
+    """Refuse a PUT whose new destination the outbound policy does not allow. Called before
+    `configure`'s transaction: a DNS lookup must not hold the metadata database."""
+    if isinstance(body.get("destination"), dict):
+        check_reachable(body["destination"], outbound)
 
 
 def configure(session: Session, sealer: Sealer, account_id: str, body: dict[str, Any], actor: str) -> tuple[ArchiveRecord, bool]:
@@ -60,14 +68,14 @@ def status(session: Session, sealer: Sealer, account_id: str, lag_s: float | Non
     }
 
 
-def probe(record: ArchiveRecord | None, local_root: Path) -> dict[str, Any]:
+def probe(record: ArchiveRecord | None, local_root: Path, outbound: OutboundPolicy) -> dict[str, Any]:
     """Write, read back and delete a small object, as the exporter would; {"ok", "error"}."""
     if record is None:
         raise NotFound("archiving is not configured for this account; PUT /api/v1/archive first")
     key = f"timberyard-probe/{record.account_id}.{os.urandom(6).hex()}.txt"
     data = b"timberyard archive destination probe\n"
     try:
-        destination = open_destination(record.config["destination"], local_root)
+        destination = open_destination(record.config["destination"], local_root, outbound)
         destination.put(key, data)
         if destination.get(key) != data:
             return {"ok": False, "error": f"{destination.describe()}: the probe object read back differs from what was written"}

@@ -30,6 +30,7 @@ from timberyard.archive import envelope, layout
 from timberyard.archive.destination import Destination, DestinationError, open_destination
 from timberyard.archive.localdir import LocalDirectory
 from timberyard.core.errors import ConfigError, TimberyardError
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.meta.archives import ArchiveRecord, FileRecord
 
 STAGING_DIR = "archive-staging"  # under the data directory
@@ -38,10 +39,12 @@ GLOB_CHARS = set("*?{}[]")  # what file() expands in a path; quotes are harmless
 
 @dataclass(frozen=True)
 class Places:
-    """Where the node keeps what staging needs: local destinations' root and its data directory."""
+    """Where the node keeps what staging needs: local destinations' root, its data directory,
+    and where it may connect."""
 
     local_root: Path
     data_dir: Path
+    outbound: OutboundPolicy
 
 
 class ArchiveReadError(TimberyardError):
@@ -72,7 +75,7 @@ def staged(record: ArchiveRecord, files: list[FileRecord], places: Places) -> It
     parent.mkdir(mode=0o700, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix=f"{record.account_id}.", dir=parent))
     try:
-        destination = open_destination(record.config["destination"], places.local_root)
+        destination = open_destination(record.config["destination"], places.local_root, places.outbound)
         ready = [(f, _stage_one(record, destination, f, directory / f"{index:06d}.json.gz")) for index, f in enumerate(files)]
         yield Staged(directory, ready)
     finally:

@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
 from timberyard.alerts import channels
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.errors import BadRequest, Conflict, NotFound
 from timberyard.meta import alert_channels
 from timberyard.meta.sealing import Sealer

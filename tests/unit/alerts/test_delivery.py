@@ -16,7 +16,7 @@ from receivers import HttpReceiver, http_receiver
 
 from timberyard.alerts.delivery import FAILING_METRIC, FAILURES_METRIC, Delivery
 from timberyard.alerts.notification import Notification, sample
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.metrics import Metrics
 from timberyard.meta import alert_channels
 from timberyard.meta.alert_channels import ChannelInfo

@@ -12,7 +12,7 @@ from receivers import http_receiver, smtp_server
 
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.notifiers import email, pagerduty, slack, webhook
-from timberyard.alerts.outbound import OutboundPolicy
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.errors import BadRequest
 
 LOCAL = OutboundPolicy.parse("127.0.0.1")

@@ -23,6 +23,7 @@ from timberyard.archive.restore import DAY_MS, check_range
 from timberyard.archive.search import search_files
 from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.core.errors import BadRequest, ConfigError
+from timberyard.core.outbound import OutboundPolicy
 from timberyard.meta import archives
 from timberyard.meta.sealing import Sealer
 from timberyard.meta.archives import FileRecord
@@ -85,7 +86,7 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
     destination.put(files[1].key, envelope.seal(sealed_plain, record.current_key, record.keys[record.current_key]))
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    with staged(record, files, Places(root, data_dir)) as staging:
+    with staged(record, files, Places(root, data_dir, OutboundPolicy())) as staging:
         linked, opened = (path for _, path in staging.files)
         assert linked.is_symlink() and linked.read_bytes() == plain
         assert not opened.is_symlink() and opened.read_bytes() == sealed_plain
@@ -93,10 +94,10 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
         directory = staging.directory
     assert not directory.exists()
     foreign = FileRecord(layout.data_key("someone-else", HOUR, 0, False), HOUR, 0, "", 1, 1)
-    with pytest.raises(DestinationError, match="not a data file of account"), staged(record, [foreign], Places(root, data_dir)):
+    with pytest.raises(DestinationError, match="not a data file of account"), staged(record, [foreign], Places(root, data_dir, OutboundPolicy())):
         pass
     missing = FileRecord(layout.data_key(account, HOUR + H, 0, False), HOUR + H, 0, "", 1, 1)
-    with pytest.raises(DestinationError, match="missing"), staged(record, [missing], Places(root, data_dir)):
+    with pytest.raises(DestinationError, match="missing"), staged(record, [missing], Places(root, data_dir, OutboundPolicy())):
         pass
 
 
@@ -127,7 +128,7 @@ def test_search_reads_the_newest_days_first_and_stops_at_the_limit(db: MetaDB, t
     files = [write_hour(destination, account, HOUR - day, 0, ["old match 0", "old other"]),
              write_hour(destination, account, HOUR, 0, ["new match 0", "new match 1"]),
              write_hour(destination, account, HOUR, 1, ["late match 2"])]
-    places = Places(root, tmp_path / "it's \"quoted\" data")  # quotes reach chDB only as a bound parameter
+    places = Places(root, tmp_path / "it's \"quoted\" data", OutboundPolicy())  # quotes reach chDB only as a bound parameter
     places.data_dir.mkdir()
     match = compile_sql(parse("match"))
 
@@ -146,7 +147,7 @@ def test_search_reads_the_newest_days_first_and_stops_at_the_limit(db: MetaDB, t
     with pytest.raises(ArchiveReadError, match="could not be read"):
         search_files(chdb_store, record, files, places, 0, HOUR + day, match, 10)
     with pytest.raises(ConfigError, match="pattern"):
-        search_files(chdb_store, record, files, Places(root, tmp_path / "data[1]"), 0, HOUR + day, match, 10)
+        search_files(chdb_store, record, files, Places(root, tmp_path / "data[1]", OutboundPolicy()), 0, HOUR + day, match, 10)
 
 
 def test_a_sealed_file_opens_in_pieces_and_any_altered_byte_fails() -> None:

@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from timberyard.archive import digest, envelope, layout
 from timberyard.archive.config import SET, merged, public
+from timberyard.archive.destination import open_destination
 from timberyard.archive.localdir import LocalDirectory
 from timberyard.archive.verify import verify
 from timberyard.auth.signing import sign
 from timberyard.core.errors import BadRequest
+from timberyard.core.outbound import OutboundPolicy, OutboundRefused
 
 HOUR = 1_764_932_400_000  # 2025-12-05T11:00Z
 
@@ -75,6 +77,23 @@ def test_azure_settings_are_checked_and_keep_their_key_but_not_another_types() -
         with pytest.raises(BadRequest) as raised:
             merged(None, {"destination": {**azure, **change}})
         assert raised.value.fields["field"] == field
+
+
+@pytest.mark.parametrize(("destination", "field"), [
+    ({"type": "s3", "bucket": "logs", "endpoint_url": "http://127.0.0.1:9000"}, "destination.endpoint_url"),
+    ({"type": "s3", "bucket": "logs", "endpoint_url": "http://169.254.169.254/latest"}, "destination.endpoint_url"),
+    ({"type": "azure", "account_url": "http://[::ffff:10.0.0.7]:10000/acme", "container": "logs", "account_name": "acme"},
+     "destination.account_url"),
+])
+def test_an_endpoint_inside_the_network_is_refused_unless_the_operator_allows_it(
+    tmp_path: Path, destination: dict[str, str], field: str,
+) -> None:
+    with pytest.raises(OutboundRefused, match="alerts_outbound_allow") as refused:
+        open_destination(destination, tmp_path, OutboundPolicy())
+    assert refused.value.fields["field"] == field
+    allowed = OutboundPolicy.parse("127.0.0.1,169.254.0.0/16,10.0.0.0/8")
+    assert open_destination(destination, tmp_path, allowed).describe()  # built, not yet connected
+    assert open_destination({"type": "local", "path": "acme"}, tmp_path, OutboundPolicy()).describe()
 
 
 class Delivery:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from timberyard.alerts.outbound import Response
+from timberyard.core.outbound import Response
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.notifiers import Outcome
-from timberyard.alerts.outbound import TIMEOUT_S, OutboundPolicy
+from timberyard.core.outbound import TIMEOUT_S, OutboundPolicy
 from timberyard.core.errors import BadRequest
 
 FIELDS = ("to", "from", "smtp_host", "smtp_port", "starttls", "username", "password")

@@ -10,7 +10,7 @@ import orjson
 
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.notifiers import Outcome
-from timberyard.alerts.outbound import OutboundPolicy, check_url, request
+from timberyard.core.outbound import OutboundPolicy, check_url, request
 from timberyard.core.errors import BadRequest
 
 FIELDS = ("routing_key", "url", "severity")

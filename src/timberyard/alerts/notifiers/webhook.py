@@ -8,7 +8,7 @@ from typing import Any
 
 from timberyard.alerts.notification import Notification, sample
 from timberyard.alerts.notifiers import Outcome
-from timberyard.alerts.outbound import OutboundPolicy, check_url, request
+from timberyard.core.outbound import OutboundPolicy, check_url, request
 from timberyard.alerts.templates import BodyTemplate
 from timberyard.core.errors import BadRequest
 

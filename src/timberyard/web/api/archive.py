@@ -56,6 +56,7 @@ async def put_settings(request: Request) -> JSONResponse:
     node = request.app.state.node
     principal = principal_of(request)
     body = await json_object(request, EXAMPLE)
+    await run_in_threadpool(service.check_new_destination, body, node.outbound)
     record, rotated = await run_in_threadpool(node.meta.transact, service.configure, node.archive_sealer, principal.account_id,
                                               body, principal.actor_name, write=True)
     if record.enabled:
@@ -74,7 +75,7 @@ async def test_destination(request: Request) -> JSONResponse:
     node = request.app.state.node
     principal = principal_of(request)
     record = await _record(request, principal.account_id)
-    outcome: dict[str, Any] = await run_in_threadpool(service.probe, record, node.settings.resolved_archive_local_root)
+    outcome: dict[str, Any] = await run_in_threadpool(service.probe, record, node.settings.resolved_archive_local_root, node.outbound)
     await audit(request, principal, "archive.test", outcome="success" if outcome["ok"] else "failure", target="archive",
                 details={"error": outcome["error"]})
     return JSONResponse(outcome)
@@ -118,7 +119,7 @@ async def _files(request: Request, record: archives.ArchiveRecord | None, from_m
 
 def _places(request: Request) -> Places:
     settings = request.app.state.node.settings
-    return Places(settings.resolved_archive_local_root, settings.data_dir)
+    return Places(settings.resolved_archive_local_root, settings.data_dir, request.app.state.node.outbound)
 
 
 @guarded("logs.read")

@@ -1,12 +1,15 @@
-"""Where alert deliveries may connect: the server-side request forgery policy.
+"""Where the node may connect on a user's word: the server-side request forgery policy.
 
-A channel's URL or SMTP host is typed by an account's user, and the node's network position is
-an administrator's: a webhook to 169.254.169.254 or to an internal admin page must not become a
-way in. So by default no loopback, link-local, private, multicast, unspecified or reserved
-address is reachable; `alerts_outbound_allow` (CIDRs and host names) opens exactly what the
-administrator lists. The host is resolved once, every address it resolves to is checked, and the
-connection goes to the checked address (the name is kept for TLS and the Host header), so a
-DNS answer that changes between check and connect changes nothing. Redirects are not followed.
+An alert channel's URL or SMTP host and an archive destination's endpoint are typed by an
+account's user, and the node's network position is an administrator's: a webhook to
+169.254.169.254 or an "S3 endpoint" that is an internal admin page must not become a way in.
+So by default no loopback, link-local, private, multicast, unspecified or reserved address is
+reachable; `alerts_outbound_allow` (CIDRs and host names) opens exactly what the administrator
+lists. The host is resolved once and every address it resolves to is checked. Alert deliveries
+then connect to the checked address (the name is kept for TLS and the Host header), so a DNS
+answer that changes between check and connect changes nothing; redirects are not followed.
+Archive destinations are checked on save and each time they are opened, and their SDKs
+connect by name.
 """
 
 from __future__ import annotations
@@ -61,19 +64,19 @@ class OutboundPolicy:
             return True
         return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified)
 
-    def resolve(self, host: str, port: int) -> Address:
+    def resolve(self, host: str, port: int, field: str = "url") -> Address:
         """The address to connect to: the first of the host's addresses, once all are allowed."""
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise OutboundRefused(f"cannot resolve {host}: {exc}", field="url") from None
+            raise OutboundRefused(f"cannot resolve {host}: {exc}", field=field) from None
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
         refused = [a for a in addresses if not self.allows(host, a)]
         if refused:
             raise OutboundRefused(
                 f"{host} resolves to {refused[0]}, a loopback, private, link-local or reserved address this node "
-                "does not send alerts to; an administrator can allow it with alerts_outbound_allow",
-                field="url",
+                "does not connect to for users; an administrator can allow it with alerts_outbound_allow",
+                field=field,
             )
         return addresses[0]
 
@@ -93,17 +96,17 @@ class Target:
     address: Address  # what the host resolved to and the policy allowed: connect here
 
 
-def check_url(url: str, policy: OutboundPolicy) -> Target:
+def check_url(url: str, policy: OutboundPolicy, field: str = "url") -> Target:
     """Where an http(s) URL leads, once the policy allows every address of its host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest(f"url must be an http:// or https:// URL with a host, got {url[:200]!r}", field="url")
+        raise BadRequest(f"{field} must be an http:// or https:// URL with a host, got {url[:200]!r}", field=field)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise BadRequest(f"url has an invalid port: {url[:200]!r}", field="url") from None
+        raise BadRequest(f"{field} has an invalid port: {url[:200]!r}", field=field) from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, parts.hostname, port, path, policy.resolve(parts.hostname, port))
+    return Target(parts.scheme, parts.hostname, port, path, policy.resolve(parts.hostname, port, field))
 
 
 def request(policy: OutboundPolicy, method: str, url: str, body: bytes, headers: dict[str, str]) -> Response:

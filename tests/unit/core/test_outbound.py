@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from timberyard.alerts.outbound import OutboundPolicy, OutboundRefused, check_url, request
+from timberyard.core.outbound import OutboundPolicy, OutboundRefused, check_url, request
 
 REFUSED = ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "169.254.169.254", "fe80::1", "0.0.0.0", "::",
            "10.1.2.3", "172.16.0.1", "192.168.1.1", "fd00::1", "100.64.0.1", "224.0.0.1", "ff02::1", "240.0.0.1",
