@@ -70,6 +70,8 @@ def test_archive_delivers_each_line_once_late_lines_in_a_dot_1_file_and_verify_c
     assert status["files"] == len(first.json()["files"]) + 1 and status["lines"] == 65 and status["last_error"] is None
     assert 0 < status["lag_s"] < 60
     assert f'timberyard_archive_lag_seconds{{account="{account}"}}' in call(node, "GET", "/metrics", headers={"Authorization": "Bearer operator-metrics-token-for-tests-0123"}).text
+    own = call(node, "GET", "/metrics", node.service_key).text  # the account's own key sees its own lag, and only it
+    assert f'timberyard_archive_lag_seconds{{account="{account}"}}' in own and own.count("timberyard_archive_lag_seconds{") == 1
 
     key = run_cli("archive", "public-key", "--data-dir", str(node.data_dir)).stdout
     (node.data_dir / "archive.pem").write_bytes(key)

@@ -29,7 +29,6 @@ HELP = {
     "timberyard_alert_delivery_failures_total": "Failed alert delivery attempts, by channel_kind.",
     "timberyard_alert_channels_failing": "Alert channels reported failing (given up 3 times in a row, or failing for an hour).",
     "timberyard_alert_lines_not_evaluated": "Durable lines the alert evaluator skipped because it was 10,000 batches behind.",
-    "timberyard_archive_lag_seconds": "Per account with archiving on: seconds between now and the receive time up to which its lines are archived.",
 }
 # Read at render time from the component that owns the value (Node.open registers them).
 GAUGES = frozenset({
@@ -41,6 +40,7 @@ GAUGES = frozenset({
 ACCOUNT_HELP = {
     "timberyard_account_ingest_lines_total": "Lines this account sent in accepted requests (stored, excluded or expired).",
     "timberyard_account_stored_lines_total": "Lines of this account written for storage (not excluded, not expired).",
+    "timberyard_archive_lag_seconds": "Per account with archiving on: seconds between now and the receive time up to which its lines are archived.",
 }
 ACCOUNT = "account"
 
@@ -103,17 +103,27 @@ class Metrics:
                 if key[0] in ACCOUNT_HELP and (ACCOUNT, account) in key[1]
             }  # fmt: skip
         for name in ACCOUNT_HELP:
-            if not any(key[0] == name for key in counters):
+            if name not in GAUGES and not any(key[0] == name for key in counters):
                 counters[(name, ((ACCOUNT, account),))] = 0
-        return self._render(counters, {})
+        families = {
+            name: {account: series[account]} if account in series else {}
+            for name, series in self._read_families().items() if name in ACCOUNT_HELP
+        }  # fmt: skip
+        return self._render(counters, {}, families)
 
     def render(self) -> str:
         """Everything: the node's figures and every account's, for the node's operator."""
         with self._lock:
             counters = dict(self._counters)
-        return self._render(counters, self._gauges)
+        return self._render(counters, self._gauges, self._read_families())
 
-    def _render(self, counters: dict[tuple[str, tuple[tuple[str, str], ...]], float], gauges: dict[str, Callable[[], float]]) -> str:
+    def _read_families(self) -> dict[str, dict[str, float]]:
+        return {name: read() for name, read in self._families.items()}
+
+    def _render(
+        self, counters: dict[tuple[str, tuple[tuple[str, str], ...]], float], gauges: dict[str, Callable[[], float]],
+        families: dict[str, dict[str, float]],
+    ) -> str:
         lines: list[str] = []
         described: set[str] = set()
         for (name, labels), value in sorted(counters.items()):
@@ -129,10 +139,10 @@ class Metrics:
             lines.append(f"# HELP {name} {self._help.get(name, name)}")
             lines.append(f"# TYPE {name} gauge")
             lines.append(f"{name} {_number(read())}")
-        for name, family in sorted(self._families.items()) if gauges else ():
+        for name, family in sorted(families.items()):
             lines.append(f"# HELP {name} {self._help.get(name, name)}")
             lines.append(f"# TYPE {name} gauge")
-            lines.extend(f'{name}{{{ACCOUNT}="{_escape(account)}"}} {_number(value)}' for account, value in family().items())
+            lines.extend(f'{name}{{{ACCOUNT}="{_escape(account)}"}} {_number(value)}' for account, value in family.items())
         return "\n".join(lines) + "\n"
 
 

@@ -195,11 +195,15 @@ def test_an_account_sees_only_its_own_series_of_the_account_families() -> None:
     metrics.inc("timberyard_account_ingest_lines_total", 9, account="b")
     metrics.inc("timberyard_ingest_lines_total", 14)
     metrics.gauge("timberyard_wal_pending_bytes", lambda: 1)
+    metrics.gauge_per_account("timberyard_archive_lag_seconds", lambda: {"a": 42.5, "b": 7})
     families = parse(metrics.render_account("a"))
     assert families == {
         "timberyard_account_ingest_lines_total": ("counter", {'timberyard_account_ingest_lines_total{account="a"}': 5}),
         "timberyard_account_stored_lines_total": ("counter", {'timberyard_account_stored_lines_total{account="a"}': 0}),
+        "timberyard_archive_lag_seconds": ("gauge", {'timberyard_archive_lag_seconds{account="a"}': 42.5}),
     }
+    assert parse(metrics.render_account("c"))["timberyard_archive_lag_seconds"] == ("gauge", {})  # archiving off
     node = parse(metrics.render())
     assert node["timberyard_account_ingest_lines_total"][1]['timberyard_account_ingest_lines_total{account="b"}'] == 9
     assert "timberyard_wal_pending_bytes" in node
+    assert node["timberyard_archive_lag_seconds"][1]['timberyard_archive_lag_seconds{account="b"}'] == 7
