@@ -23,7 +23,6 @@ its lines.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from timberyard.alerts.samples import sample_lines
 from timberyard.alerts.selection import Selector, compile_selection
 from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_ms, split_by_window, window_start_ms
 from timberyard.core.errors import BadRequest
+from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
 from timberyard.meta import alerts as repo
 from timberyard.meta.database import MetaDB
@@ -50,8 +50,6 @@ from timberyard.meta.views import filters_from
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Notification, list[int]], None]
-QUEUE_BATCHES = 10_000
-COALESCE_LINES = 50_000
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
@@ -106,13 +104,12 @@ class AlertEngine:
         self.saved = saved  # told the last WAL sequence number the saved state covers
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
-        self.dropped_lines = 0
         self._groups: dict[str, list[_Group]] = {}
         self._rates: dict[str, list[LoadedAlert]] = {}
         self._hourly = HourlyCounts()
         self._seq = 0
         self._last_persist = self._loaded_at = now()
-        self._queue: queue.Queue[list[DurableBatch] | None] = queue.Queue(QUEUE_BATCHES)
+        self._inbox = Inbox("alert evaluation", "evaluated")
         self._reload = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -125,42 +122,27 @@ class AlertEngine:
 
     def stop(self) -> None:
         if self._thread is not None:
-            self._queue.put(None)
+            self._inbox.close()
             self._thread.join()
         self.persist()
 
+    @property
+    def dropped_lines(self) -> int:
+        return self._inbox.dropped_lines
+
     def enqueue(self, batches: list[DurableBatch]) -> None:
         """The durable feed's callback (WAL flusher thread): queue and return."""
-        try:
-            self._queue.put_nowait(batches)
-        except queue.Full:
-            self.dropped_lines += sum(batch.lines for batch in batches)
-            log.error("alert evaluation fell behind; lines were not evaluated", extra={"lines": self.dropped_lines})
+        self._inbox.put(batches)
 
     def changed(self) -> None:
         """Alerts or views changed: the engine thread reloads them before its next batch."""
         self._reload.set()
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            try:
-                batches = self._queue.get(timeout=TICK_S)
-            except queue.Empty:
-                batches = []
-            if batches is None:
+        while True:
+            batches, stopping = self._inbox.take(TICK_S)
+            if stopping and not batches:
                 return
-            # Take what else is waiting: one test over many lines costs little more than over one
-            # request's lines, so a backlog shrinks instead of growing under load.
-            while sum(batch.lines for batch in batches) < COALESCE_LINES:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stopping = True
-                    break
-                batches = batches + more
             try:
                 if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
                     self._reload.clear()
@@ -169,6 +151,8 @@ class AlertEngine:
                 self.tick()
             except Exception:
                 log.exception("alert evaluation failed")
+            if stopping:
+                return
 
     def _coalesced(self, batches: list[DurableBatch]) -> list[DurableBatch]:
         """The batches as one, when none of them is a replayed record some alert already counted
