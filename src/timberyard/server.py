@@ -154,7 +154,7 @@ class Node:
         self.anomaly_watch: AnomalyWatch | None = None
         if settings.insights_anomalies:
             detectors = Detectors(NoveltyLimits(learn_minutes=settings.insights_learn_minutes))
-            self.anomaly_watch = AnomalyWatch(self.meta, self.metrics, detectors)
+            self.anomaly_watch = AnomalyWatch(self.meta, self.metrics, detectors, found=self.alert_engine.anomalies_found)
             self.feed.subscribe(self.anomaly_watch.enqueue, replays=True)
             self.metrics.gauge("timberyard_insights_lines_not_observed", lambda: self.anomaly_watch.dropped_lines if self.anomaly_watch else 0)
             self.anomaly_watch.start()

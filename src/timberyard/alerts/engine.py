@@ -22,6 +22,7 @@ its lines.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -42,7 +43,9 @@ from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_
 from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
+from timberyard.insights import findings
 from timberyard.meta import alerts as repo
+from timberyard.meta.anomalies import AnomalyRecord
 from timberyard.meta.database import MetaDB
 from timberyard.meta.models import utcnow
 from timberyard.meta.views import filters_from
@@ -110,6 +113,7 @@ class AlertEngine:
         self._seq = 0
         self._last_persist = self._loaded_at = now()
         self._inbox = Inbox("alert evaluation", "evaluated")
+        self._anomalies: collections.deque[AnomalyRecord] = collections.deque()
         self._reload = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -134,6 +138,10 @@ class AlertEngine:
         """The durable feed's callback (WAL flusher thread): queue and return."""
         self._inbox.put(batches)
 
+    def anomalies_found(self, found: list[AnomalyRecord]) -> None:
+        """From the anomaly watch's thread: new anomalies, for `anomaly` alerts (engine thread)."""
+        self._anomalies.extend(found)
+
     def changed(self) -> None:
         """Alerts or views changed: the engine thread reloads them before its next batch."""
         self._reload.set()
@@ -148,6 +156,7 @@ class AlertEngine:
                     self._reload.clear()
                     self.load()
                 self.process(self._coalesced(batches))
+                self.notify_anomalies()
                 self.tick()
             except Exception:
                 log.exception("alert evaluation failed")
@@ -208,8 +217,8 @@ class AlertEngine:
             account = alert.record.account_id
             if alert.definition.kind == "index_rate":
                 rates.setdefault(account, []).append(alert)
-            elif alert.definition.kind == "archive_lag":
-                continue  # counts no lines: decided by the clock alone
+            elif alert.definition.kind in ("archive_lag", "anomaly"):
+                continue  # counts no lines: decided by the clock alone, or told by the anomaly watch
             elif not alert.view_missing:
                 by_selection = groups.setdefault(account, {})
                 key = _selection(alert)
@@ -331,6 +340,8 @@ class AlertEngine:
         alert.last_evaluated_ms = window.start_ms
         alert.dirty = True
         definition = alert.definition
+        if definition.kind == "anomaly":
+            return  # decided per anomaly (notify_anomalies), never by a window
         if definition.kind == "presence":
             holds, reason = window.matches >= definition.threshold, _presence_reason(window, definition)
         elif definition.kind == "absence":
@@ -372,6 +383,42 @@ class AlertEngine:
         else:
             alert.firing = False
         self.deliver(self._notification(alert, record, state), list(alert.definition.channel_ids))
+
+    def notify_anomalies(self) -> None:
+        """Fire the `anomaly` alerts that want the anomalies found since the last call: one firing
+        per alert and anomaly, held back like any firing by mute, snooze, schedule and cool-down.
+        An alert whose author had an access scope sends none (the alerts service refuses to save
+        one): anomalies speak of the whole account."""
+        while self._anomalies:
+            anomaly = self._anomalies.popleft()
+            for alert in list(self.alerts.values()):
+                record, definition = alert.record, alert.definition
+                if (definition.kind == "anomaly" and record.account_id == anomaly.account_id and record.scope is None
+                        and definition.wants(anomaly.kind, anomaly.score)):
+                    self._fire_anomaly(alert, anomaly)
+
+    def _fire_anomaly(self, alert: LoadedAlert, anomaly: AnomalyRecord) -> None:
+        now = self.now()
+        suppressed_by = self._suppression(alert, now, "firing")
+        reason = f"{anomaly.kind} ({anomaly.key or 'the account'}): {anomaly.evidence}"
+        # Firings are unique per (alert, window start); anomalies that started in the same
+        # millisecond stay apart by the anomaly's id in the microseconds.
+        start = anomaly.started_at.replace(microsecond=anomaly.started_at.microsecond // 1000 * 1000 + anomaly.id % 1000)
+        record = self.meta.transact(
+            repo.record_firing, alert.record.id, alert.record.account_id, start, anomaly.detected_at,
+            "suppressed" if suppressed_by else "firing", 1, 1, reason, [], 0, suppressed_by, now, write=True,
+        )
+        if record is None or suppressed_by:
+            return
+        alert.last_fired_at, alert.dirty = now, True
+        notification = Notification(
+            firing_id=record.id, alert_id=alert.record.id, alert_name=alert.record.name, account=alert.record.account_id,
+            kind="anomaly", state="firing", query=findings.query_of(anomaly.kind, anomaly.key),
+            url=findings.link(self.public_url, anomaly), matches=1, threshold=1, window_start=record.window_start,
+            window_end=record.window_end, lines=(), reason=reason, anomaly_kind=anomaly.kind, anomaly_key=anomaly.key,
+            evidence=anomaly.evidence,
+        )
+        self.deliver(notification, list(alert.definition.channel_ids))
 
     def _suppression(self, alert: LoadedAlert, now: datetime, state: str) -> str | None:
         record, definition = alert.record, alert.definition
