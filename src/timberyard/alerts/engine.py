@@ -115,19 +115,15 @@ class AlertEngine:
         self._inbox = Inbox("alert evaluation", "evaluated")
         self._anomalies: collections.deque[AnomalyRecord] = collections.deque()
         self._reload = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         self.load()
-        self._thread = threading.Thread(target=self._run, name="alert-engine", daemon=True)
-        self._thread.start()
+        self._inbox.start(self._work, TICK_S, "alert-engine")
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._inbox.close()
-            self._thread.join()
+        self._inbox.stop()
         self.persist()
 
     @property
@@ -146,22 +142,14 @@ class AlertEngine:
         """Alerts or views changed: the engine thread reloads them before its next batch."""
         self._reload.set()
 
-    def _run(self) -> None:
-        while True:
-            batches, stopping = self._inbox.take(TICK_S)
-            if stopping and not batches:
-                return
-            try:
-                if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
-                    self._reload.clear()
-                    self.load()
-                self.process(self._coalesced(batches))
-                self.notify_anomalies()
-                self.tick()
-            except Exception:
-                log.exception("alert evaluation failed")
-            if stopping:
-                return
+    def _work(self, batches: list[DurableBatch]) -> None:
+        """The engine thread's work for each wake-up (core/inbox.py): reload if due, count, decide."""
+        if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
+            self._reload.clear()
+            self.load()
+        self.process(self._coalesced(batches))
+        self.notify_anomalies()
+        self.tick()
 
     def _coalesced(self, batches: list[DurableBatch]) -> list[DurableBatch]:
         """The batches as one, when none of them is a replayed record some alert already counted

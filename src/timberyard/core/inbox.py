@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
+from collections.abc import Callable
 
 from timberyard.core.records import DurableBatch
 
@@ -26,6 +28,7 @@ class Inbox:
         self.coalesce_lines = coalesce_lines
         self.dropped_lines = 0
         self._queue: queue.Queue[list[DurableBatch] | None] = queue.Queue(capacity)
+        self._thread: threading.Thread | None = None
 
     def put(self, batches: list[DurableBatch]) -> None:
         """The durable feed's callback: queue and return."""
@@ -35,9 +38,34 @@ class Inbox:
             self.dropped_lines += sum(batch.lines for batch in batches)
             log.error("%s fell behind; lines were not %s", self.who, self.what, extra={"lines": self.dropped_lines})
 
+    def start(self, work: Callable[[list[DurableBatch]], None], tick_s: float, name: str) -> None:
+        """Run the consumer's thread: `work` gets what `take` takes (nothing after a quiet tick,
+        so time-driven work happens too) until `stop`. A failure is logged; the thread goes on."""
+        self._thread = threading.Thread(target=self._serve, args=(work, tick_s), name=name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Let the thread do what was queued before this, then end it."""
+        if self._thread is not None:
+            self.close()
+            self._thread.join()
+            self._thread = None
+
     def close(self) -> None:
         """Tell the consumer's thread to stop once it has taken what is queued before this."""
         self._queue.put(None)
+
+    def _serve(self, work: Callable[[list[DurableBatch]], None], tick_s: float) -> None:
+        while True:
+            batches, stopping = self.take(tick_s)
+            if stopping and not batches:
+                return
+            try:
+                work(batches)
+            except Exception:
+                log.exception("%s failed", self.who)
+            if stopping:
+                return
 
     def take(self, timeout: float) -> tuple[list[DurableBatch], bool]:
         """The batches waiting (none after `timeout` without any), and whether the inbox was closed."""

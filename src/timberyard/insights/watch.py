@@ -22,7 +22,6 @@ start, so finding one again neither stores nor notifies it twice.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -62,38 +61,21 @@ class AnomalyWatch:
         self.now = now  # epoch ms
         self.found = found
         self._inbox = Inbox("anomaly detection", "observed")
-        self._thread: threading.Thread | None = None
 
     @property
     def dropped_lines(self) -> int:
         return self._inbox.dropped_lines
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="anomaly-watch", daemon=True)
-        self._thread.start()
+        self._inbox.start(self.process, TICK_S, "anomaly-watch")
 
     def stop(self) -> None:
         """Observe what is queued, then stop."""
-        if self._thread is not None:
-            self._inbox.close()
-            self._thread.join()
-            self._thread = None
+        self._inbox.stop()
 
     def enqueue(self, batches: list[DurableBatch]) -> None:
         """The durable feed's callback (WAL flusher thread): queue and return."""
         self._inbox.put(batches)
-
-    def _run(self) -> None:
-        while True:
-            batches, stopping = self._inbox.take(TICK_S)
-            if stopping and not batches:
-                return
-            try:
-                self.process(batches)
-            except Exception:
-                log.exception("anomaly detection failed")
-            if stopping:
-                return
 
     def process(self, batches: list[DurableBatch]) -> list[AnomalyRecord]:
         """Observe `batches` (none: the clock alone moves on) at the clock's time; store what the

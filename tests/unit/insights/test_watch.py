@@ -4,12 +4,9 @@ on; full inboxes counted; the detectors run on the watch's own thread, never the
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from alerting import Lines
 from clock import Clock
 
@@ -22,17 +19,6 @@ from timberyard.insights.watch import FOUND, OBSERVED, AnomalyWatch, lines_of
 from timberyard.meta.anomalies import AnomalyRecord, list_anomalies
 from timberyard.meta.database import MetaDB
 from timberyard.meta.info import AccountInfo
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[MetaDB]:
-    with MetaDB.open(f"sqlite:///{tmp_path / 'metadata.sqlite3'}") as db:
-        yield db
-
-
-@pytest.fixture
-def account(db: MetaDB) -> AccountInfo:
-    return db.create_account("acme")
 
 
 class Handed:
