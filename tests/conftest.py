@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from timberyard.meta.database import MetaDB
+from timberyard.meta.info import AccountInfo
 from timberyard.store.chdb import ChdbStore
 
 # The suite draws the same examples on every run, so it fails for a change, never for an
@@ -27,3 +29,15 @@ def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
     store.create_schema()
     yield store
     store.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[MetaDB]:
+    """A migrated metadata database of the test's own (tests/unit/meta has its own, by URL)."""
+    with MetaDB.open(f"sqlite:///{tmp_path / 'metadata.sqlite3'}") as db:
+        yield db
+
+
+@pytest.fixture
+def account(db: MetaDB) -> AccountInfo:
+    return db.create_account("acme")

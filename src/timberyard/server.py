@@ -18,7 +18,7 @@ import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,10 @@ from timberyard.ingest.rules.book import RuleBook
 from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
 from timberyard.insights.book import TemplateBook
+from timberyard.insights.detectors import Detectors
+from timberyard.insights.novelty import NoveltyLimits
+from timberyard.insights.watch import AnomalyWatch
+from timberyard.meta.anomalies import prune_anomalies
 from timberyard.meta.alert_channels import KEY_FILE as CHANNEL_KEY_FILE
 from timberyard.meta.alert_channels import ChannelInfo
 from timberyard.meta.sealing import Sealer
@@ -75,7 +79,9 @@ TEMPLATES_SAVE_S = 60  # new templates are journalled as they appear; the snapsh
 STORE_WATCH_S = 2
 TAIL_CHECK_S = 2  # a live tail ends within this of its key being revoked or its user signed out
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
-PURGE_S = 86400  # and old audit entries and sign-in attempts are purged daily
+PURGE_S = 86400  # and old audit entries, sign-in attempts and anomalies are purged daily
+ANOMALY_RETENTION = timedelta(days=30)
+ANOMALIES_PER_ACCOUNT = 10_000
 GIL_SWITCH_INTERVAL_S = 0.0005  # see serve()
 
 
@@ -146,6 +152,13 @@ class Node:
         self.feed.subscribe(self.alert_engine.enqueue, replays=True)
         self.metrics.gauge("timberyard_alert_lines_not_evaluated", lambda: self.alert_engine.dropped_lines)
         self.alert_engine.start()
+        self.anomaly_watch: AnomalyWatch | None = None
+        if settings.insights_anomalies:
+            detectors = Detectors(NoveltyLimits(learn_minutes=settings.insights_learn_minutes))
+            self.anomaly_watch = AnomalyWatch(self.meta, self.metrics, detectors, found=self.alert_engine.anomalies_found)
+            self.feed.subscribe(self.anomaly_watch.enqueue, replays=True)
+            self.metrics.gauge("timberyard_insights_lines_not_observed", lambda: self.anomaly_watch.dropped_lines if self.anomaly_watch else 0)
+            self.anomaly_watch.start()
         self.archive_sealer = Sealer(load_or_create_key(settings.data_dir / archives.KEY_FILE))
         self.archiver = Archiver(self.meta, self.store, self.archive_sealer, signing_key, settings.resolved_archive_local_root,
                                  outbound=self.outbound, settle_s=settings.archive_settle_s, pending_floor=self._archive_floor)
@@ -186,11 +199,13 @@ class Node:
         self.merges_running = self.store.merges_running()
 
     def purge_expired(self) -> None:
-        """Apply the audit trail's retention and forget old sign-in attempts. Only sealed hours
-        are purged, so it seals first (a no-op when the sealing chore got there already)."""
+        """Apply the audit trail's retention, forget old sign-in attempts, and keep the stored
+        anomalies to ANOMALY_RETENTION and ANOMALIES_PER_ACCOUNT. Only sealed hours of the audit
+        trail are purged, so it seals first (a no-op when the sealing chore got there already)."""
         self.audit.seal()
         self.audit.purge(datetime.now(UTC), self.settings.audit_retention_days)
         self.logins.prune()
+        self.meta.transact(prune_anomalies, datetime.now(UTC) - ANOMALY_RETENTION, ANOMALIES_PER_ACCOUNT, write=True)
 
     def recover(self) -> None:
         """Replay the write-ahead log into the store, then accept lines. After a crash with a
@@ -220,6 +235,8 @@ class Node:
         self.pipeline.close()
         self.wal.close()
         self.batcher.stop()
+        if self.anomaly_watch is not None:
+            self.anomaly_watch.stop()
         self.alert_engine.stop()
         self.delivery.stop()
         self.keyring.flush_usage()
@@ -250,7 +267,7 @@ def build_asgi(node: Node) -> Any:
                 (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),
                 (AUDIT_CHAIN_CHECK_S, node.chain_watch.check, "verifying the recent audit trail"),
-                (PURGE_S, node.purge_expired, "purging expired audit entries and sign-in attempts"),
+                (PURGE_S, node.purge_expired, "purging expired audit entries, sign-in attempts and anomalies"),
                 (node.settings.archive_interval_s, node.archiver.run_all, "archiving"),
             )
         ]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from receivers import HttpReceiver, http_receiver
 from servers import Server, start_server
 
 
@@ -16,3 +17,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield running
     if running.process is not None:
         running.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    """An HTTP receiver on loopback that records what alert webhooks send it."""
+    with http_receiver() as found:
+        yield found

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from receivers import HttpReceiver, http_receiver
+from receivers import HttpReceiver
 from servers import Server, start_server
 
 WINDOW_S = 30
@@ -28,12 +28,6 @@ def wait_for(receiver: HttpReceiver, name: str, timeout: float) -> list[dict]:
     while not of(receiver, name) and time.monotonic() < deadline:
         time.sleep(0.05)
     return of(receiver, name)
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    with http_receiver() as found:
-        yield found
 
 
 @pytest.fixture

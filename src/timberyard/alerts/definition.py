@@ -7,6 +7,8 @@ quiet minute is not a page), and `index_rate` when the account's lines per secon
 `archive_lag` watches the account's archive instead: at the end of each interval it fires while
 the newest archived line is more than `max_lag_s` old (archive/exporter.py), and resolves once
 the archive has caught up, before retention could delete a line that was never archived.
+`anomaly` watches the anomaly detectors (insights/watch.py): each anomaly of one of its
+`anomaly_kinds` (all by default) whose score is at least `min_score` is one notification.
 `security` watches no lines: it sends each security event of the audit trail (repeated failed
 sign-ins, break-glass access, a failed audit-chain verification) to its channels, and only an
 owner may save one (alerts/security.py).
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from timberyard.alerts.choices import DAYS, INTERVALS, KINDS, TIMINGS
 from timberyard.core.errors import BadRequest
+from timberyard.insights.anomaly import KINDS as ANOMALY_KINDS
 from timberyard.meta.views import FILTER_KEYS, ViewFilters, filters_from, query_from
 
 ABSENCE_MIN_INTERVAL_S = 900
@@ -36,10 +39,13 @@ MAX_COOLDOWN_S = 7 * 86400
 DEFAULT_COOLDOWN_S = 300
 MAX_CHANNELS = 20
 MIN_LAG_S = 300
+# Anomaly kinds whose score is a size (deviations, lines missed) that min_score applies to; a new
+# template always scores 1, and an error trend's score is minutes until its threshold.
+SCORED_KINDS = ("template_surge", "silence", "volume_spike", "volume_drop")
 MAX_LAG_S = 365 * 86400
 FIELDS = (
     "name", "kind", "view_id", "query", "filters", "threshold", "interval", "timing", "schedule",
-    "cooldown_s", "channel_ids", "max_lines_per_s", "z_score", "max_lag_s",
+    "cooldown_s", "channel_ids", "max_lines_per_s", "z_score", "max_lag_s", "anomaly_kinds", "min_score",
 )
 
 
@@ -84,6 +90,8 @@ class AlertDefinition:
     max_lines_per_s: float | None = None
     z_score: float | None = None
     max_lag_s: int | None = None
+    anomaly_kinds: tuple[str, ...] = ()
+    min_score: float | None = None
 
     @property
     def interval_s(self) -> int:
@@ -115,7 +123,15 @@ class AlertDefinition:
             "max_lines_per_s": self.max_lines_per_s,
             "z_score": self.z_score,
             "max_lag_s": self.max_lag_s,
+            "anomaly_kinds": list(self.anomaly_kinds),
+            "min_score": self.min_score,
         }
+
+    def wants(self, kind: str, score: float) -> bool:
+        """Whether an `anomaly` alert sends an anomaly of this kind and score."""
+        if kind not in self.anomaly_kinds:
+            return False
+        return self.min_score is None or kind not in SCORED_KINDS or abs(score) >= self.min_score
 
 
 def parse_definition(fields: Mapping[str, Any], base: AlertDefinition | None = None) -> AlertDefinition:
@@ -134,7 +150,7 @@ def parse_definition(fields: Mapping[str, Any], base: AlertDefinition | None = N
         "name": _name, "kind": _kind, "query": query_from, "filters": filters_from, "view_id": _view_id,
         "threshold": _threshold, "interval": _interval, "schedule": _schedule, "cooldown_s": _cooldown,
         "channel_ids": _channels, "max_lines_per_s": _positive("max_lines_per_s"), "z_score": _positive("z_score"),
-        "max_lag_s": _max_lag,
+        "max_lag_s": _max_lag, "anomaly_kinds": _anomaly_kinds, "min_score": _min_score,
     }
     for key, read in readers.items():
         if key in fields:
@@ -142,6 +158,8 @@ def parse_definition(fields: Mapping[str, Any], base: AlertDefinition | None = N
     if "timing" in fields:
         changes["immediate"], changes["end_of_interval"] = _timing(fields["timing"])
     definition = replace(base, **changes)
+    if definition.kind == "anomaly" and not definition.anomaly_kinds:
+        definition = replace(definition, anomaly_kinds=ANOMALY_KINDS)
     _check_whole(definition, fields)
     return definition
 
@@ -163,6 +181,11 @@ def _check_whole(d: AlertDefinition, fields: Mapping[str, Any]) -> None:
             raise BadRequest("an archive_lag alert watches the account's archive; it takes no query, filters or view", field="query")
     elif d.max_lag_s is not None:
         raise BadRequest("max_lag_s is for archive_lag alerts", field="max_lag_s")
+    if d.kind == "anomaly":
+        if d.query or d.view_id or any(getattr(d.filters, key) for key in FILTER_KEYS):
+            raise BadRequest("an anomaly alert sends what the anomaly detectors find in the account; it takes no query, filters or view", field="query")
+    elif d.anomaly_kinds or d.min_score is not None:
+        raise BadRequest("anomaly_kinds and min_score are for anomaly alerts", field="anomaly_kinds" if d.anomaly_kinds else "min_score")
     if d.kind == "index_rate":
         if d.max_lines_per_s is None and d.z_score is None:
             raise BadRequest("an index_rate alert needs max_lines_per_s, z_score or both", field="max_lines_per_s")
@@ -243,6 +266,20 @@ def _channels(value: object) -> tuple[int, ...]:
 
 def _max_lag(value: object) -> int | None:
     return None if value is None else _whole(value, "max_lag_s", MIN_LAG_S, MAX_LAG_S)
+
+
+def _anomaly_kinds(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(kind not in ANOMALY_KINDS for kind in value):
+        raise BadRequest(f"anomaly_kinds must be a list of {', '.join(ANOMALY_KINDS)} (empty: all)", field="anomaly_kinds")
+    return tuple(kind for kind in ANOMALY_KINDS if kind in value)
+
+
+def _min_score(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+        raise BadRequest("min_score must be a number, 0 or more", field="min_score")
+    return float(value)
 
 
 def _positive(field: str) -> Any:

@@ -22,8 +22,8 @@ its lines.
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,8 +41,11 @@ from timberyard.alerts.samples import sample_lines
 from timberyard.alerts.selection import Selector, compile_selection
 from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_ms, split_by_window, window_start_ms
 from timberyard.core.errors import BadRequest
+from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
+from timberyard.insights import findings
 from timberyard.meta import alerts as repo
+from timberyard.meta.anomalies import AnomalyRecord
 from timberyard.meta.database import MetaDB
 from timberyard.meta.models import utcnow
 from timberyard.meta.views import filters_from
@@ -50,8 +53,6 @@ from timberyard.meta.views import filters_from
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Notification, list[int]], None]
-QUEUE_BATCHES = 10_000
-COALESCE_LINES = 50_000
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
@@ -106,69 +107,49 @@ class AlertEngine:
         self.saved = saved  # told the last WAL sequence number the saved state covers
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
-        self.dropped_lines = 0
         self._groups: dict[str, list[_Group]] = {}
         self._rates: dict[str, list[LoadedAlert]] = {}
         self._hourly = HourlyCounts()
         self._seq = 0
         self._last_persist = self._loaded_at = now()
-        self._queue: queue.Queue[list[DurableBatch] | None] = queue.Queue(QUEUE_BATCHES)
+        self._inbox = Inbox("alert evaluation", "evaluated")
+        self._anomalies: collections.deque[AnomalyRecord] = collections.deque()
         self._reload = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         self.load()
-        self._thread = threading.Thread(target=self._run, name="alert-engine", daemon=True)
-        self._thread.start()
+        self._inbox.start(self._work, TICK_S, "alert-engine")
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
+        self._inbox.stop()
         self.persist()
+
+    @property
+    def dropped_lines(self) -> int:
+        return self._inbox.dropped_lines
 
     def enqueue(self, batches: list[DurableBatch]) -> None:
         """The durable feed's callback (WAL flusher thread): queue and return."""
-        try:
-            self._queue.put_nowait(batches)
-        except queue.Full:
-            self.dropped_lines += sum(batch.lines for batch in batches)
-            log.error("alert evaluation fell behind; lines were not evaluated", extra={"lines": self.dropped_lines})
+        self._inbox.put(batches)
+
+    def anomalies_found(self, found: list[AnomalyRecord]) -> None:
+        """From the anomaly watch's thread: new anomalies, for `anomaly` alerts (engine thread)."""
+        self._anomalies.extend(found)
 
     def changed(self) -> None:
         """Alerts or views changed: the engine thread reloads them before its next batch."""
         self._reload.set()
 
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            try:
-                batches = self._queue.get(timeout=TICK_S)
-            except queue.Empty:
-                batches = []
-            if batches is None:
-                return
-            # Take what else is waiting: one test over many lines costs little more than over one
-            # request's lines, so a backlog shrinks instead of growing under load.
-            while sum(batch.lines for batch in batches) < COALESCE_LINES:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stopping = True
-                    break
-                batches = batches + more
-            try:
-                if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
-                    self._reload.clear()
-                    self.load()
-                self.process(self._coalesced(batches))
-                self.tick()
-            except Exception:
-                log.exception("alert evaluation failed")
+    def _work(self, batches: list[DurableBatch]) -> None:
+        """The engine thread's work for each wake-up (core/inbox.py): reload if due, count, decide."""
+        if self._reload.is_set() or (self.now() - self._loaded_at).total_seconds() >= RELOAD_S:
+            self._reload.clear()
+            self.load()
+        self.process(self._coalesced(batches))
+        self.notify_anomalies()
+        self.tick()
 
     def _coalesced(self, batches: list[DurableBatch]) -> list[DurableBatch]:
         """The batches as one, when none of them is a replayed record some alert already counted
@@ -224,8 +205,8 @@ class AlertEngine:
             account = alert.record.account_id
             if alert.definition.kind == "index_rate":
                 rates.setdefault(account, []).append(alert)
-            elif alert.definition.kind == "archive_lag":
-                continue  # counts no lines: decided by the clock alone
+            elif alert.definition.kind in ("archive_lag", "anomaly"):
+                continue  # counts no lines: decided by the clock alone, or told by the anomaly watch
             elif not alert.view_missing:
                 by_selection = groups.setdefault(account, {})
                 key = _selection(alert)
@@ -347,6 +328,8 @@ class AlertEngine:
         alert.last_evaluated_ms = window.start_ms
         alert.dirty = True
         definition = alert.definition
+        if definition.kind == "anomaly":
+            return  # decided per anomaly (notify_anomalies), never by a window
         if definition.kind == "presence":
             holds, reason = window.matches >= definition.threshold, _presence_reason(window, definition)
         elif definition.kind == "absence":
@@ -388,6 +371,42 @@ class AlertEngine:
         else:
             alert.firing = False
         self.deliver(self._notification(alert, record, state), list(alert.definition.channel_ids))
+
+    def notify_anomalies(self) -> None:
+        """Fire the `anomaly` alerts that want the anomalies found since the last call: one firing
+        per alert and anomaly, held back like any firing by mute, snooze, schedule and cool-down.
+        An alert whose author had an access scope sends none (the alerts service refuses to save
+        one): anomalies speak of the whole account."""
+        while self._anomalies:
+            anomaly = self._anomalies.popleft()
+            for alert in list(self.alerts.values()):
+                record, definition = alert.record, alert.definition
+                if (definition.kind == "anomaly" and record.account_id == anomaly.account_id and record.scope is None
+                        and definition.wants(anomaly.kind, anomaly.score)):
+                    self._fire_anomaly(alert, anomaly)
+
+    def _fire_anomaly(self, alert: LoadedAlert, anomaly: AnomalyRecord) -> None:
+        now = self.now()
+        suppressed_by = self._suppression(alert, now, "firing")
+        reason = f"{anomaly.kind} ({anomaly.key or 'the account'}): {anomaly.evidence}"
+        # Firings are unique per (alert, window start); anomalies that started in the same
+        # millisecond stay apart by the anomaly's id in the microseconds.
+        start = anomaly.started_at.replace(microsecond=anomaly.started_at.microsecond // 1000 * 1000 + anomaly.id % 1000)
+        record = self.meta.transact(
+            repo.record_firing, alert.record.id, alert.record.account_id, start, anomaly.detected_at,
+            "suppressed" if suppressed_by else "firing", 1, 1, reason, [], 0, suppressed_by, now, write=True,
+        )
+        if record is None or suppressed_by:
+            return
+        alert.last_fired_at, alert.dirty = now, True
+        notification = Notification(
+            firing_id=record.id, alert_id=alert.record.id, alert_name=alert.record.name, account=alert.record.account_id,
+            kind="anomaly", state="firing", query=findings.query_of(anomaly.kind, anomaly.key),
+            url=findings.link(self.public_url, anomaly), matches=1, threshold=1, window_start=record.window_start,
+            window_end=record.window_end, lines=(), reason=reason, anomaly_kind=anomaly.kind, anomaly_key=anomaly.key,
+            evidence=anomaly.evidence,
+        )
+        self.deliver(notification, list(alert.definition.channel_ids))
 
     def _suppression(self, alert: LoadedAlert, now: datetime, state: str) -> str | None:
         record, definition = alert.record, alert.definition

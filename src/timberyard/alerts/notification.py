@@ -19,7 +19,7 @@ class Notification:
     alert_id: int
     alert_name: str
     account: str
-    kind: str  # presence | absence | index_rate | security
+    kind: str  # presence | absence | index_rate | archive_lag | anomaly | security
     state: str  # firing | resolved
     query: str
     url: str  # absolute link to the view
@@ -30,6 +30,10 @@ class Notification:
     lines: tuple[dict, ...]  # up to 10 sample lines, shaped like /v1/export's
     late_lines: int = 0
     reason: str = ""
+    # An `anomaly` alert's anomaly: its kind (new_template, ...), key (app=x template=123) and evidence.
+    anomaly_kind: str = ""
+    anomaly_key: str = ""
+    evidence: str = ""
 
     def context(self) -> dict[str, Any]:
         """The names a template may use. `level`, `app` and `host` are the first sample line's (`level`, `_app`, `_host`)

@@ -21,7 +21,7 @@ from timberyard.alerts.definition import AlertDefinition, parse_definition
 from timberyard.alerts.notification import Notification
 from timberyard.alerts.selection import scoped_query
 from timberyard.auth.permissions import has_permission, holders
-from timberyard.core.errors import BadRequest, NotFound, PermissionDenied
+from timberyard.core.errors import BadRequest, NotFound, OutsideScope, PermissionDenied
 from timberyard.meta import alert_channels
 from timberyard.meta import alerts as repo
 from timberyard.meta.info import iso
@@ -64,6 +64,7 @@ def create_alert(
     `role`: the author's, which decides whether they may save a security alert."""
     definition = parse_definition(fields)
     _authorise(definition.kind, role)
+    _check_scope(definition, scope)
     _check_view(session, account_id, definition)
     record = repo.insert_alert(
         session, account_id, definition.kind, definition.name, definition.view_id, definition.to_dict(), scope, created_by
@@ -92,6 +93,7 @@ def update_alert(
         changes.setdefault("filters", {})
     definition = parse_definition(changes, parse_definition(current.definition))
     _authorise(definition.kind, role)
+    _check_scope(definition, scope)
     _check_view(session, account_id, definition)
     record = repo.update_alert(
         session, account_id, alert_id, definition.kind, definition.name, definition.view_id, definition.to_dict(), scope
@@ -152,9 +154,11 @@ def dry_run(
     all lines; their z-score needs the baseline, so only the maximum is judged here."""
     definition = alert.definition
     start = now - timedelta(seconds=definition.interval_s)
-    if definition.kind == "security":
+    if definition.kind in ("security", "anomaly"):
+        note = {"security": "a security alert counts no lines: it sends each security event as it is recorded",
+                "anomaly": "an anomaly alert counts no lines: it sends each anomaly the detectors find (GET /api/v1/insights/anomalies)"}
         return {"window_start": iso(start), "window_end": iso(now), "matches": 0, "threshold": definition.threshold,
-                "would_fire": False, "note": "a security alert counts no lines: it sends each security event as it is recorded"}
+                "would_fire": False, "note": note[definition.kind]}
     node = scoped_query(definition.query, None if alert.record.scope is None else tuple(alert.record.scope))
     if reader is not None:
         node = reader if node is None else And((reader, node))
@@ -193,6 +197,14 @@ def _authorise(kind: str, role: str) -> None:
         raise PermissionDenied(
             f"only the {holders(SECURITY_PERMISSION)} may change a security alert: it decides where the account's security events go",
             permission=SECURITY_PERMISSION,
+        )
+
+
+def _check_scope(definition: AlertDefinition, scope: list[str] | None) -> None:
+    if definition.kind == "anomaly" and scope is not None:
+        raise OutsideScope(
+            "an anomaly alert reports anomalies of the whole account, and your access is limited to a scope; "
+            "ask an admin without a scope to create it"
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from timberyard.alerts.choices import DAYS, INTERVALS, KINDS
+from timberyard.insights.anomaly import KINDS as ANOMALY_KINDS
 from timberyard.cli import main
 from timberyard.cli.remote import client as _client
 from timberyard.cli.remote import server_option, service_key_option
@@ -43,6 +44,9 @@ def alerts() -> None:
       timberyard alerts mute ALERT_ID --until 2026-12-05T18:00:00Z
     Page when the account's archive is more than 6 hours behind, checking every 15 minutes:
       timberyard alerts create "archive behind" --kind archive_lag --max-lag 21600 --interval 15m --channel 2
+    Tell channel 2 of every never-seen error template and error-ratio trend the detectors find:
+      timberyard alerts create "new errors" --kind anomaly --anomaly-kind new_template \\
+          --anomaly-kind error_trend --cooldown 0 --channel 2
     Send the account's security events (repeated failed sign-ins, break-glass access, audit
     chain problems) to channel 2; only the owner may, and service keys are never the owner's,
     so the owner does it in the web UI (Settings → Alerts) or with a signed-in API session.
@@ -51,9 +55,11 @@ def alerts() -> None:
 
 def _body(options: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for key in ("kind", "query", "threshold", "interval", "view_id", "max_lines_per_s", "z_score", "max_lag_s"):
+    for key in ("kind", "query", "threshold", "interval", "view_id", "max_lines_per_s", "z_score", "max_lag_s", "min_score"):
         if options.get(key) is not None:
             body[key] = options[key]
+    if options.get("anomaly_kinds"):
+        body["anomaly_kinds"] = list(options["anomaly_kinds"])
     if options.get("cooldown") is not None:
         body["cooldown_s"] = options["cooldown"]
     filters = {name: list(options[name]) for name in ("apps", "hosts", "levels", "tags") if options.get(name)}
@@ -98,6 +104,10 @@ def definition_options(function: Any) -> Any:
         click.option("--z-score", "z_score", type=float, help="index_rate: fire this many deviations from the same hour of past weeks."),
         click.option("--max-lag", "max_lag_s", type=click.IntRange(300), metavar="SECONDS",
                      help="archive_lag: fire while the newest archived line is older than this."),
+        click.option("--anomaly-kind", "anomaly_kinds", type=click.Choice(ANOMALY_KINDS), multiple=True,
+                     help="anomaly: send anomalies of this kind (repeat for more) [default: all]."),
+        click.option("--min-score", "min_score", type=click.FloatRange(0), metavar="SCORE",
+                     help="anomaly: leave out surges, silences and volume anomalies whose score is smaller in size."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -150,6 +160,9 @@ def summary(alert: dict[str, Any]) -> str:
         return " or ".join(rules)
     if alert["kind"] == "archive_lag":
         return f"archive > {alert['max_lag_s'] / 3600:g} h behind"
+    if alert["kind"] == "anomaly":
+        least = f" scoring {alert['min_score']:g} or more" if alert["min_score"] is not None else ""
+        return f"each anomaly ({', '.join(alert['anomaly_kinds'])}){least}"
     sign = ">=" if alert["kind"] == "presence" else "<"
     return f"{sign} {alert['threshold']} of {alert['query'] or 'all lines'}"
 

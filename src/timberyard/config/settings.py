@@ -42,6 +42,8 @@ class Settings:
     max_fields_per_account: int = 1000
     parse_lines: bool = True
     insights_templates: bool = True
+    insights_anomalies: bool = True
+    insights_learn_minutes: int = 60
     wal_max_bytes: int = 128 * 1024 * 1024
     wal_segment_bytes: int = 64 * 1024 * 1024
     batch_max_lines: int = 100_000

@@ -53,6 +53,13 @@ class CsrfFailed(Forbidden):
     code = "CsrfFailed"
 
 
+class OutsideScope(Forbidden):
+    """What was asked for would show the caller lines outside their access scope (an anomaly
+    alert, which speaks of the whole account)."""
+
+    code = "OutsideScope"
+
+
 class NotFound(TimberyardError):
     status = 404
     code = "NotFound"

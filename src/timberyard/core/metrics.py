@@ -29,12 +29,16 @@ HELP = {
     "timberyard_alert_delivery_failures_total": "Failed alert delivery attempts, by channel_kind.",
     "timberyard_alert_channels_failing": "Alert channels reported failing (given up 3 times in a row, or failing for an hour).",
     "timberyard_alert_lines_not_evaluated": "Durable lines the alert evaluator skipped because it was 10,000 batches behind.",
+    "timberyard_insights_lines_observed_total": "Stored lines the anomaly detectors observed.",
+    "timberyard_insights_anomalies_total": "Anomalies the detectors found and stored, by kind.",
+    "timberyard_insights_lines_not_observed": "Durable lines the anomaly detectors skipped because they were 10,000 batches behind.",
 }
 # Read at render time from the component that owns the value (Node.open registers them).
 GAUGES = frozenset({
     "timberyard_wal_pending_bytes", "timberyard_wal_fsyncs_total", "timberyard_batcher_queued_lines",
     "timberyard_tail_subscribers", "timberyard_store_merges_running", "timberyard_http_connections",
     "timberyard_alert_channels_failing", "timberyard_alert_lines_not_evaluated", "timberyard_archive_lag_seconds",
+    "timberyard_insights_lines_not_observed",
 })  # fmt: skip
 # Figures of one account, labelled `account`: an account's key sees its own, and only these.
 ACCOUNT_HELP = {

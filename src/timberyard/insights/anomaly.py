@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every kind a detector reports, in the order `Detectors` runs them.
+KINDS = ("new_template", "template_surge", "silence", "volume_spike", "volume_drop", "error_trend")
+
 
 @dataclass(frozen=True)
 class Anomaly:

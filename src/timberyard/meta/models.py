@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, false, Dialect, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, false, Dialect, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -437,3 +437,25 @@ class ArchiveFile(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     digest_sequence: Mapped[int] = mapped_column()
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Anomaly(Base):
+    """What the node's anomaly detectors found (insights/watch.py): one row per anomaly, unique
+    per account and `fingerprint` (a hash of kind, key and start), so a detector that finds the
+    same one again (after a restart replayed its lines) neither stores nor notifies it twice."""
+
+    __tablename__ = "anomalies"
+    __table_args__ = (
+        UniqueConstraint("account_id", "fingerprint", name="uq_anomalies_account_id_fingerprint"),
+        Index("ix_anomalies_account_id_detected_at", "account_id", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)

@@ -79,6 +79,17 @@ def select_arrived(
     return f"SELECT count() AS matches FROM {LOG_TABLE} WHERE {' AND '.join(where)}", params
 
 
+def select_scope_split(account: str, from_ms: int, to_ms: int, search: Compiled | None, scope: Compiled) -> tuple[str, dict[str, Any]]:
+    """Of the stored lines received in [from_ms, to_ms) that match `search` (None: all),
+    how many there are (`lines`) and how many `scope` (an access scope, compiled with its
+    own parameter prefix) lets through (`inside`)."""
+    params: dict[str, Any] = {"account": account, "id_from": from_ms << ID_COUNTER_BITS, "id_to": to_ms << ID_COUNTER_BITS}
+    where = ["account = {account:String}", "id >= {id_from:UInt64}", "id < {id_to:UInt64}", *_scope(search, params)]
+    fragment, scope_params = scope
+    params.update(scope_params)
+    return f"SELECT count() AS lines, countIf({fragment}) AS inside FROM {LOG_TABLE} WHERE {' AND '.join(where)}", params
+
+
 def select_lines(query: LineQuery) -> tuple[str, dict[str, Any]]:
     """Lines in a time range matching all filters; `head` = the earliest, `tail` = the latest."""
     where, params = range_where(query.account, query.from_ms, query.to_ms, query.search)

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from alerting import Delivered, Lines
 from clock import Clock
 
-from timberyard.meta.database import MetaDB
 from timberyard.meta.info import AccountInfo
 
 
@@ -17,17 +14,6 @@ def clock() -> Clock:
     clock = Clock()
     clock.now = datetime(2026, 11, 30, 9, 0, 10, tzinfo=clock.now.tzinfo)  # a Monday, just past a 5 m boundary
     return clock
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[MetaDB]:
-    with MetaDB.open(f"sqlite:///{tmp_path / 'metadata.sqlite3'}") as db:
-        yield db
-
-
-@pytest.fixture
-def account(db: MetaDB) -> AccountInfo:
-    return db.create_account("acme")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from alerting import Delivered, Lines, add_alert, engine_for
 from clock import Clock
 
 from timberyard.meta import alerts as repo
+from timberyard.meta.anomalies import AnomalyRecord, NewAnomaly, add_anomalies
 from timberyard.meta.database import MetaDB
 from timberyard.meta.info import AccountInfo
 
@@ -329,3 +330,51 @@ def test_index_rate_above_the_maximum_fires(
     assert [(n.kind, n.reason) for n, _ in delivered.sent] == [
         ("index_rate", "0.1 lines/s over 30s, above the maximum of 0.1")
     ]
+
+
+def _anomaly(db: MetaDB, account: AccountInfo, clock: Clock, kind: str, key: str, score: float, minutes_ago: int = 1) -> list[AnomalyRecord]:
+    started = clock() - timedelta(minutes=minutes_ago)
+    return db.transact(add_anomalies, [NewAnomaly(account.id, kind, key, started, score, f"{kind} evidence")], clock(), write=True)
+
+
+def test_anomaly_alerts_send_one_notification_per_wanted_anomaly_with_its_query_and_link(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered
+) -> None:
+    alert_id = add_alert(db, account, clock, kind="anomaly", anomaly_kinds=["new_template", "silence"], min_score=2,
+                         cooldown_s=0, channel_ids=[4])
+    other = db.create_account("other")
+    add_alert(db, other, clock, kind="anomaly", channel_ids=[9])
+    engine = engine_for(db, clock, delivered)
+    engine.tick()
+    engine.anomalies_found(_anomaly(db, account, clock, "new_template", 'app=we"b template=99', 1.0))
+    engine.anomalies_found(_anomaly(db, account, clock, "silence", "host=web-1", 1.5))  # below min_score
+    engine.anomalies_found(_anomaly(db, account, clock, "template_surge", "app=x template=1", 50))  # not wanted
+    same_start = _anomaly(db, account, clock, "silence", "host=db-1", 30, minutes_ago=1)
+    engine.anomalies_found(same_start)
+    engine.notify_anomalies()
+    assert [(n.kind, n.anomaly_kind, n.anomaly_key) for n, _ in delivered.sent] == [
+        ("anomaly", "new_template", 'app=we"b template=99'), ("anomaly", "silence", "host=db-1"),
+    ]
+    first, channels = delivered.sent[0]
+    assert channels == [4] and first.alert_id == alert_id and first.state == "firing"
+    assert first.query == 'app:==="we\\"b" template:99'
+    assert first.reason == 'new_template (app=we"b template=99): new_template evidence'
+    assert first.url.startswith("https://logs.example/?q=app%3A%3D%3D%3D%22we%5C%22b%22+template%3A99&from=")
+    assert history(db, account, alert_id) == [("firing", None, 1), ("firing", None, 1)]
+    # Ticking the clock past windows never resolves or repeats them.
+    clock.advance(3600)
+    engine.tick()
+    assert len(delivered.sent) == 2
+
+
+def test_anomaly_alerts_keep_the_cooldown_and_skip_scoped_authors(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered
+) -> None:
+    alert_id = add_alert(db, account, clock, kind="anomaly", cooldown_s=300, channel_ids=[1])
+    add_alert(db, account, clock, scope=["app:web"], name="scoped", kind="anomaly", channel_ids=[2])
+    engine = engine_for(db, clock, delivered)
+    engine.anomalies_found(_anomaly(db, account, clock, "volume_spike", "", 9.0, minutes_ago=3))
+    engine.anomalies_found(_anomaly(db, account, clock, "volume_drop", "", -9.0, minutes_ago=2))
+    engine.notify_anomalies()
+    assert [n.anomaly_kind for n, _ in delivered.sent] == ["volume_spike"]
+    assert history(db, account, alert_id) == [("firing", None, 1), ("suppressed", "cooldown", 1)]

@@ -8,7 +8,10 @@ import { h, clear, visible } from "../dom.js";
 import { alertBox, checkbox, confirmButton, field, formatTime, select, statusBox, table } from "./common.js";
 
 const KINDS = [["presence", "Presence: at least N lines"], ["absence", "Absence: fewer than N lines"], ["index_rate", "Index rate"],
-  ["archive_lag", "Archive falling behind"], ["security", "Security events (owners only)"]];
+  ["archive_lag", "Archive falling behind"], ["anomaly", "Anomalies the detectors find"], ["security", "Security events (owners only)"]];
+const ANOMALY_KINDS = [["new_template", "Never-seen templates at WARN or worse"], ["template_surge", "Template surges"],
+  ["silence", "Silent apps and hosts"], ["volume_spike", "Volume spikes"], ["volume_drop", "Volume drops"],
+  ["error_trend", "Error ratio trending to its threshold"]];
 const INTERVALS = ["30s", "1m", "5m", "15m", "30m", "1h", "6h", "12h", "24h"];
 const FILTERS = ["apps", "hosts", "levels", "tags"];
 
@@ -26,6 +29,10 @@ export function condition(alert) {
     return `index rate ${parts.join(" or ")} over ${alert.interval}`;
   }
   if (alert.kind === "archive_lag") return `the archive more than ${alert.max_lag_s / 3600} h behind, checked every ${alert.interval}`;
+  if (alert.kind === "anomaly") {
+    const least = alert.min_score !== null && alert.min_score !== undefined ? `, score ${alert.min_score} or more` : "";
+    return `each anomaly: ${(alert.anomaly_kinds || []).join(", ").replace(/_/g, " ")}${least}`;
+  }
   const sign = alert.kind === "absence" ? "fewer than" : "at least";
   return `${sign} ${alert.threshold.toLocaleString()} lines in ${alert.interval} (${alert.timing.join(", ").replace(/_/g, " ")})`;
 }
@@ -33,6 +40,7 @@ export function condition(alert) {
 function selection(alert) {
   if (alert.kind === "security") return "the audit trail";
   if (alert.kind === "archive_lag") return "the account's archive";
+  if (alert.kind === "anomaly") return "the anomaly detectors";
   const filters = FILTERS.filter((key) => (alert.filters[key] || []).length)
     .map((key) => `${key}: ${alert.filters[key].join(", ")}`);
   return [alert.query, ...filters].filter(Boolean).join("; ") || "every line";
@@ -147,6 +155,8 @@ export function renderAlerts(container) {
     const maxRate = h("input", { type: "number", min: "0", step: "any", value: draft.max_lines_per_s ?? "" });
     const zScore = h("input", { type: "number", min: "0", step: "any", value: draft.z_score ?? "" });
     const maxLagHours = h("input", { type: "number", min: "0.1", step: "any", value: draft.max_lag_s ? String(draft.max_lag_s / 3600) : "" });
+    const anomalyPicks = ANOMALY_KINDS.map(([value, label]) => ({ value, ...checkbox(label, (draft.anomaly_kinds || []).includes(value)) }));
+    const minScore = h("input", { type: "number", min: "0", step: "any", value: draft.min_score ?? "" });
     const picks = channels.map((channel) => ({ id: channel.id, ...checkbox(`${channel.name} (${channel.kind})`, draft.channel_ids.includes(channel.id)) }));
 
     const onView = Boolean(draft.view_id);
@@ -164,6 +174,11 @@ export function renderAlerts(container) {
       }
       if (kind.value === "archive_lag") {
         fields.max_lag_s = maxLagHours.value === "" ? null : Math.round(Number(maxLagHours.value) * 3600);
+        return fields;
+      }
+      if (kind.value === "anomaly") {
+        fields.anomaly_kinds = anomalyPicks.filter((pick) => pick.input.checked).map((pick) => pick.value);
+        fields.min_score = minScore.value === "" ? null : Number(minScore.value);
         return fields;
       }
       if (!onView) {
@@ -195,6 +210,8 @@ export function renderAlerts(container) {
     field("Lines (threshold)", threshold), field("Interval", interval), immediate.element, atEnd.element,
     field("Index rate above (lines/s)", maxRate), field("Or this many standard deviations from the baseline", zScore),
     field("Archive behind by more than (hours)", maxLagHours),
+    h("fieldset", {}, h("legend", {}, "Anomalies to send (none ticked: all)"), anomalyPicks.map((pick) => pick.element)),
+    field("Anomaly score at least (optional; surges, silences and volume only)", minScore),
     h("fieldset", {}, h("legend", {}, "Send to"),
       picks.length ? picks.map((pick) => pick.element) : h("p", { class: "muted" }, "No channels yet: add one under Settings → Channels.")),
     formErrors.element,
