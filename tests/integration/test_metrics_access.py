@@ -93,7 +93,9 @@ def test_an_account_sees_only_its_own_figures(server: Server) -> None:
     for key in (server.service_key, readonly.json()["key"]):
         text = scrape(server, auth=(key, "")).text
         shown = families(text)
-        assert set(shown) == {"timberyard_account_ingest_lines_total", "timberyard_account_stored_lines_total"}, text
+        assert set(shown) == {"timberyard_account_ingest_lines_total", "timberyard_account_stored_lines_total",
+                              "timberyard_archive_lag_seconds"}, text
+        assert shown["timberyard_archive_lag_seconds"]["samples"] == {}  # archiving is off for this account
         assert shown["timberyard_account_ingest_lines_total"]["samples"] == {f'timberyard_account_ingest_lines_total{{account="{mine}"}}': 7}
         assert theirs_id not in text and "timberyard_wal_pending_bytes" not in text
     theirs = scrape(server, auth=(other["service_key"], "")).text
