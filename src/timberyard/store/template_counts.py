@@ -75,11 +75,12 @@ def select_template_trends(
     everything the store still holds."""
     params: dict[str, Any] = {
         "account": account, "since_ms": window.since_ms, "start_s": window.start_s, "end_s": window.end_s,
-        "before_s": window.before_s, "bucket_s": window.bucket_s, "spark": 2 * window.buckets,
+        "before_s": window.before_s, "before_floor_s": max(0, window.before_s), "bucket_s": window.bucket_s, "spark": 2 * window.buckets,
         "min_lines": rule.min_lines, "min_ratio": rule.min_ratio, "limit": limit,
     }  # fmt: skip
     rows = _rows(scope, params)
-    start, before = "toDateTime({start_s:Int64}, 'UTC')", "toDateTime({before_s:Int64}, 'UTC')"
+    # A DateTime starts in 1970: a window before that (since=0) is cut there; buckets still count from before_s.
+    start, before = "toDateTime({start_s:Int64}, 'UTC')", "toDateTime({before_floor_s:Int64}, 'UTC')"
     bucket = f"if(minute >= {before}, intDiv(toInt64(toUnixTimestamp(minute)) - {{before_s:Int64}}, {{bucket_s:Int64}}), -1)"
     ratio = "after / greatest(before, 1)"
     sql = f"""

@@ -38,22 +38,28 @@ def insert(store: ChdbStore, account: str, rows: list[tuple[int, str, int, str]]
     store.insert(insert_rows(table), f"{account}:{first_id}")
 
 
-def kept(store: ChdbStore, account: str) -> dict[tuple[str, int, int, str], int]:
-    rows = store.select(
-        f"SELECT app, template, toUnixTimestamp(minute) AS m, level, sum(lines) AS n FROM {TEMPLATE_MINUTES_TABLE} "
-        "WHERE account = {account:String} GROUP BY app, template, m, level",
-        {"account": account},
-    )
+KEPT = (
+    f"SELECT app, template, toUnixTimestamp(minute) AS m, level, sum(lines) AS n FROM {TEMPLATE_MINUTES_TABLE} "
+    "WHERE account = {account:String} GROUP BY app, template, m, level"
+)
+COUNTED = (
+    f"SELECT app, template, toUnixTimestamp(toStartOfMinute(ts)) AS m, level, count() AS n FROM {LOG_TABLE} "
+    "WHERE account = {account:String} AND template != 0 GROUP BY app, template, m, level"
+)
+
+
+def per_minute(store: ChdbStore, account: str, sql: str) -> dict[tuple[str, int, int, str], int]:
+    """(app, template, minute, level) → lines: as kept (KEPT) or counted from the lines (COUNTED)."""
+    rows = store.select(sql, {"account": account})
     return {(row["app"], int(row["template"]), int(row["m"]), row["level"]): int(row["n"]) for row in rows}
+
+
+def kept(store: ChdbStore, account: str) -> dict[tuple[str, int, int, str], int]:
+    return per_minute(store, account, KEPT)
 
 
 def counted(store: ChdbStore, account: str) -> dict[tuple[str, int, int, str], int]:
-    rows = store.select(
-        f"SELECT app, template, toUnixTimestamp(toStartOfMinute(ts)) AS m, level, count() AS n FROM {LOG_TABLE} "
-        "WHERE account = {account:String} AND template != 0 GROUP BY app, template, m, level",
-        {"account": account},
-    )
-    return {(row["app"], int(row["template"]), int(row["m"]), row["level"]): int(row["n"]) for row in rows}
+    return per_minute(store, account, COUNTED)
 
 
 def trends(store: ChdbStore, account: str, since_ms: int, until_ms: int, scope: str | None = None, **rule: Any) -> dict[str, list[dict[str, Any]]]:

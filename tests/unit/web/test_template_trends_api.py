@@ -129,6 +129,8 @@ def test_the_growth_rule_and_the_limit_are_parameters(world: SimpleNamespace) ->
     one_hour_later = get(world, since=str(BASE_MS + 2 * HOUR_MS), until=str(BASE_MS + 3 * HOUR_MS)).json()
     assert one_hour_later["new"] == one_hour_later["growing"] == []
     assert len(second_hour(world, limit="1")["new"]) == 1
+    since_1970 = get(world, since="0", until=str(BASE_MS + 2 * HOUR_MS)).json()  # everything is new since 1970
+    assert sorted(item["app"] for item in since_1970["new"]) == ["billing", "web"] and since_1970["growing"] == []
 
 
 def test_another_account_sees_only_its_own_templates(world: SimpleNamespace) -> None:
