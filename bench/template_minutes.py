@@ -41,7 +41,7 @@ def run_one(directory: str, with_counts: bool, lines: int, batch: int, templates
     store = ChdbStore(Path(directory))
     store.create_schema()
     rng = np.random.default_rng(7)
-    start_ms = 1_790_000_000_000
+    start_ms = 1_790_000_000_000  # kept 10 years (retention_days below): the TTL must not drop them at insert
     elapsed = cpu = 0.0
     for first in range(0, lines, batch):
         count = min(batch, lines - first)
@@ -54,7 +54,7 @@ def run_one(directory: str, with_counts: bool, lines: int, batch: int, templates
             "level": [("INFO", "WARN", "ERROR", "DEBUG")[t % 4] for t in template.tolist()],
             "line": [f"line {n} of kind {t}" for n, t in zip(range(first, first + count), template.tolist(), strict=True)],
             "tags": [[] for _ in range(count)], "labels": [[] for _ in range(count)], "annotations": [[] for _ in range(count)],
-            "retention_days": [30] * count, "template": template.astype(np.uint64), "stored": [True] * count,
+            "retention_days": [3650] * count, "template": template.astype(np.uint64), "stored": [True] * count,
         }  # fmt: skip
         arrays = []
         for spec in RECORD_SCHEMA:

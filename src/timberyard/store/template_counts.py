@@ -75,24 +75,24 @@ def select_template_trends(
     everything the store still holds."""
     params: dict[str, Any] = {
         "account": account, "since_ms": window.since_ms, "start_s": window.start_s, "end_s": window.end_s,
-        "before_s": window.before_s, "before_floor_s": max(0, window.before_s), "bucket_s": window.bucket_s, "spark": 2 * window.buckets,
-        "min_lines": rule.min_lines, "min_ratio": rule.min_ratio, "limit": limit,
+        "before_s": window.before_s, "before_floor_s": max(0, window.before_s), "bucket_s": window.bucket_s,
+        "spark": 2 * window.buckets, "min_lines": rule.min_lines, "min_ratio": rule.min_ratio, "limit": limit,
     }  # fmt: skip
-    rows = _rows(scope, params)
+    keys, rows = _sources(scope, params)
     # A DateTime starts in 1970: a window before that (since=0) is cut there; buckets still count from before_s.
     start, before = "toDateTime({start_s:Int64}, 'UTC')", "toDateTime({before_floor_s:Int64}, 'UTC')"
     bucket = f"if(minute >= {before}, intDiv(toInt64(toUnixTimestamp(minute)) - {{before_s:Int64}}, {{bucket_s:Int64}}), -1)"
     ratio = "after / greatest(before, 1)"
     sql = f"""
-WITH rows AS ({rows}),
+WITH keys AS ({keys}),
+rows AS ({rows}),
 stats AS (
     SELECT app, template, min(first) AS first_seen,
         sumIf(lines, minute >= {before} AND minute < {start}) AS before,
         sumIf(lines, minute >= {start}) AS after,
         sumMap([level], [toUInt64(if(minute >= {start}, lines, 0))]) AS levels,
         sumResample(0, {{spark:UInt32}}, 1)(lines, {bucket}) AS sparkline
-    FROM rows WHERE (app, template) IN (SELECT app, template FROM rows WHERE minute >= {start})
-    GROUP BY app, template
+    FROM rows GROUP BY app, template
 )
 SELECT * FROM (
     SELECT 'new' AS kind, app, toString(template) AS template, toUnixTimestamp64Milli(first_seen) AS first_ms,
@@ -109,18 +109,23 @@ SELECT * FROM (
     return sql, params
 
 
-def _rows(scope: Compiled | None, params: dict[str, Any]) -> str:
-    """(app, template, minute, level, lines, first) rows of the account up to the window's end:
-    the kept counts, or for a scoped caller the same computed from the lines in its scope."""
+def _sources(scope: Compiled | None, params: dict[str, Any]) -> tuple[str, str]:
+    """The (app, template) keys with lines in the window, and the (app, template, minute, level,
+    lines, first) rows of those keys up to the window's end: the kept counts, or for a scoped
+    caller the same computed from the lines in its scope."""
     if scope is None:
+        where = "account = {account:String} AND minute < toDateTime({end_s:Int64}, 'UTC')"
         return (
-            f"SELECT app, template, minute, level, lines, first FROM {TEMPLATE_MINUTES_TABLE} "
-            "WHERE account = {account:String} AND minute < toDateTime({end_s:Int64}, 'UTC')"
+            f"SELECT DISTINCT app, template FROM {TEMPLATE_MINUTES_TABLE} WHERE {where} "
+            "AND minute >= toDateTime({start_s:Int64}, 'UTC')",
+            f"SELECT app, template, minute, level, lines, first FROM {TEMPLATE_MINUTES_TABLE} WHERE {where} "
+            "AND (app, template) IN keys",
         )
     fragment, scope_params = scope
     params.update(scope_params)
+    where = f"account = {{account:String}} AND template != 0 AND ts < fromUnixTimestamp64Milli({{end_s:Int64}} * 1000) AND {fragment}"
     return (
+        f"SELECT DISTINCT app, template FROM {LOG_TABLE} WHERE {where} AND ts >= fromUnixTimestamp64Milli({{start_s:Int64}} * 1000)",
         f"SELECT app, template, toStartOfMinute(ts) AS minute, level, count() AS lines, min(ts) AS first FROM {LOG_TABLE} "
-        "WHERE account = {account:String} AND template != 0 AND ts < fromUnixTimestamp64Milli({end_s:Int64} * 1000) "
-        f"AND {fragment} GROUP BY app, template, minute, level"
+        f"WHERE {where} AND (app, template) IN keys GROUP BY app, template, minute, level",
     )
