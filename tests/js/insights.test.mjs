@@ -30,10 +30,13 @@ test("a template row leads to the viewer on its lines in its app over the window
   assert.deepEqual(readState(templateUrl({ id: "5", app: "" }, { from: 0, to: 10 }).slice(1, -2)).apps, []);
 });
 
-test("an anomaly leads to the lines behind it since it started; app names with commas survive", () => {
-  const state = readState(anomalyUrl({ query: "level:error app:web", started_at: 5000 }, 9000).slice(1, -2));
-  assert.deepEqual([state.q, state.from, state.to], ["level:error app:web", 5000, 9000]);
-  const iso = readState(anomalyUrl({ query: "x", started_at: "1970-01-01T00:00:05Z" }, 9000).slice(1, -2));
-  assert.equal(iso.from, 5000);
+test("an anomaly leads to the lines behind it, from an hour before it started to a minute after it was detected", () => {
+  const hour = 3_600_000;
+  const anomaly = { query: "level:error app:web", started_at: "2026-12-06T09:41:07.120Z", detected_at: "2026-12-06T09:41:08.002Z" };
+  const state = readState(anomalyUrl(anomaly, 0).slice(1, -2));
+  assert.deepEqual([state.q, state.from, state.to],
+    ["level:error app:web", Date.parse(anomaly.started_at) - hour, Date.parse(anomaly.detected_at) + 60_000]);
+  const undated = readState(anomalyUrl({ query: "x", started_at: "garbage" }, 9 * hour).slice(1, -2));
+  assert.deepEqual([undated.from, undated.to], [7 * hour, 9 * hour]);
   assert.deepEqual(readState(searchUrl("q", 1, 2, "a,b").slice(1, -2)).apps, ["a,b"]);
 });

@@ -1,8 +1,8 @@
 // The Insights page (#/insights): over a time window, the anomalies the node found, the log
 // templates that are new in the window and those that grew, each row with its counts and a
 // sparkline, and a link to the viewer showing its lines. Templates come from
-// GET /api/v1/insights/templates; anomalies from GET /api/v1/insights/anomalies, which a node
-// without anomaly detection answers 404: then that section says so quietly and stays empty.
+// GET /api/v1/insights/templates; anomalies from GET /api/v1/insights/anomalies (a node of a
+// release before it answers 404: then that section says so quietly and stays empty).
 
 import { api, ApiError } from "../api.js";
 import { h, clear, visible } from "../dom.js";

@@ -3,11 +3,14 @@
 
 import { emptyState, stateToSearch } from "../state.js";
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
 export const WINDOWS = [
-  { id: "1h", label: "Last hour", ms: 3_600_000 },
-  { id: "6h", label: "Last 6 hours", ms: 6 * 3_600_000 },
-  { id: "24h", label: "Last 24 hours", ms: 24 * 3_600_000 },
-  { id: "7d", label: "Last 7 days", ms: 7 * 24 * 3_600_000 },
+  { id: "1h", label: "Last hour", ms: HOUR_MS },
+  { id: "6h", label: "Last 6 hours", ms: 6 * HOUR_MS },
+  { id: "24h", label: "Last 24 hours", ms: 24 * HOUR_MS },
+  { id: "7d", label: "Last 7 days", ms: 7 * 24 * HOUR_MS },
 ];
 export const DEFAULT_WINDOW = "24h";
 
@@ -39,9 +42,17 @@ export function templateUrl(item, span) {
   return searchUrl(`template:${item.id}`, span.from, span.to - 1, item.app);
 }
 
-/** An anomaly's link: the lines behind it (its `query`) from when it started until now. */
+/** An anomaly's link: the lines behind it (its `query`), from an hour before it started to a
+ * minute after it was detected (where GET /api/v1/insights/anomalies says to look), or now. */
 export function anomalyUrl(anomaly, nowMs) {
-  const started = typeof anomaly.started_at === "number" ? anomaly.started_at : Date.parse(anomaly.started_at);
-  const from = Number.isFinite(started) ? started : nowMs - 3_600_000;
-  return searchUrl(anomaly.query || "", from, Math.max(from, nowMs));
+  const started = epochMs(anomaly.started_at);
+  const detected = epochMs(anomaly.detected_at);
+  const from = started === null ? nowMs - 2 * HOUR_MS : started - HOUR_MS;
+  const to = detected === null ? nowMs : detected + MINUTE_MS;
+  return searchUrl(anomaly.query || "", from, Math.max(from, to));
+}
+
+function epochMs(value) {
+  const ms = typeof value === "number" ? value : Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
 }
