@@ -27,7 +27,7 @@ from timberyard.meta.info import iso
 
 LOGIN_SUCCESS = "login.success"
 LOGIN_FAILURE = "login.failure"
-DATA_ACCESS_ACTIONS = frozenset({"search", "export", "tail", "context", "facets", "histogram", "view.open"})
+DATA_ACCESS_ACTIONS = frozenset({"search", "export", "tail", "context", "facets", "histogram", "view.open", "insights.templates"})
 CHANGE_PREFIXES = ("key.", "user.", "group.", "role.", "config.", "account.", "access.")
 SECURITY_PREFIX = "security."
 

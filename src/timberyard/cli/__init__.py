@@ -526,6 +526,7 @@ from timberyard.cli import archive as _archive  # noqa: E402,F401  (registers th
 from timberyard.cli import audit as _audit  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import channels as _channels  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import groups as _groups  # noqa: E402,F401  (registers the command group)
+from timberyard.cli import insights as _insights  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import rules as _rules  # noqa: E402,F401  (registers the command group)
 from timberyard.cli import users as _users  # noqa: E402,F401  (registers the command group)
 from timberyard.agent.cli import main as _agent  # noqa: E402  (the agent is its own command, `timberyard-agent` too)

@@ -36,6 +36,19 @@ released: later changes are new migrations.
 3. `template`, the id of the line's log template (insights/miner.py), 0 for none and for every
   line stored before. A UInt64 with ZSTD: lines of an app repeat a few hundred ids, so it costs
   well under a byte a line; `template:ID` reads it alone.
+4. `template_minutes`: lines per (account, app, template, minute, level, retention), kept by the
+  store itself. A materialized view feeds it from every insert into the log table (lines with
+  template 0 aside), so it can never disagree with what was stored, whoever inserted; the insert
+  deduplication that makes a write-ahead-log replay a no-op covers it too (the view's blocks
+  inherit the insert's token, and the table keeps a deduplication window like the log table).
+  An AggregatingMergeTree sums `lines` and keeps the earliest `first` line time of each row as
+  parts merge. The retention is in the key and the TTL is the log table's, so a minute's count
+  expires the same day as its lines; daily partitions prune by time as the log table's do. A
+  row per template per active minute (per level): "which templates are new since 14:05" and
+  "which grew" read thousands of rows instead of millions of lines (insights/trends.py). The
+  migration counts the lines already stored (one pass over four small columns); it runs before
+  the node takes lines, and empties the table first, so running it again after a crash half way
+  counts each line once.
 """
 
 from __future__ import annotations
@@ -48,6 +61,8 @@ from timberyard.core.records import FIELDS, RECORD_SCHEMA
 
 DATABASE = "timberyard"
 LOG_TABLE = f"{DATABASE}.logs"
+TEMPLATE_MINUTES_TABLE = f"{DATABASE}.template_minutes"
+TEMPLATE_MINUTES_FEED = f"{DATABASE}.template_minutes_feed"
 MIGRATIONS_TABLE = f"{DATABASE}.migrations"
 
 # Insert deduplication keeps the tokens of this many recent blocks; a write-ahead-log replay
@@ -69,6 +84,13 @@ JSON_SETTINGS = {"input_format_try_infer_dates": 0, "input_format_try_infer_date
 CREATE_MIGRATIONS_TABLE = (
     f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version UInt32, applied DateTime DEFAULT now()) "
     "ENGINE = MergeTree ORDER BY version"
+)
+
+# What the per-minute template counts hold of the lines (migration 4's view and backfill).
+_TEMPLATE_MINUTES = (
+    "SELECT account, app, template, toStartOfMinute(ts) AS minute, level, retention_days, "
+    f"count() AS lines, min(ts) AS first FROM {LOG_TABLE} WHERE template != 0 "
+    "GROUP BY account, app, template, minute, level, retention_days"
 )
 
 MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -131,6 +153,32 @@ SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW},
     (
         3,
         (f"ALTER TABLE {LOG_TABLE} ADD COLUMN IF NOT EXISTS template UInt64 DEFAULT 0 CODEC(ZSTD(3)) AFTER format",),
+    ),
+    (
+        4,
+        (
+            f"""
+CREATE TABLE IF NOT EXISTS {TEMPLATE_MINUTES_TABLE}
+(
+    account LowCardinality(String),
+    app LowCardinality(String),
+    template UInt64 CODEC(ZSTD(3)),
+    minute DateTime('UTC') CODEC(Delta, ZSTD(3)),
+    level LowCardinality(String),
+    retention_days UInt16,
+    lines SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(3)),
+    first SimpleAggregateFunction(min, DateTime64(3, 'UTC')) CODEC(ZSTD(3))
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toDate(minute)
+ORDER BY (account, app, template, minute, level, retention_days)
+TTL toDate(minute) + toIntervalDay(retention_days) DELETE
+SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}
+""",
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {TEMPLATE_MINUTES_FEED} TO {TEMPLATE_MINUTES_TABLE} AS {_TEMPLATE_MINUTES}",
+            f"TRUNCATE TABLE {TEMPLATE_MINUTES_TABLE}",
+            f"INSERT INTO {TEMPLATE_MINUTES_TABLE} {_TEMPLATE_MINUTES}",
+        ),
     ),
 )
 LATEST = MIGRATIONS[-1][0]

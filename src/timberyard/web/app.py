@@ -24,6 +24,7 @@ from timberyard.web.api import (
     rules,
     search,
     tail,
+    template_trends,
     templates,
     timerange,
     users,
@@ -44,7 +45,7 @@ class TimberyardApp(Starlette):
 
 def build_app(node: Any, lifespan: Any = None) -> Starlette:
     app = TimberyardApp(
-        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *templates.routes, *insights.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *archive.routes, *rules.routes, *drains.routes, *ui.routes],
+        routes=[*ingest.routes, *export.routes, *search.routes, *keys.routes, *groups.routes, *auth.routes, *users.routes, *audit.routes, *ops.routes, *tail.routes, *templates.routes, *insights.routes, *template_trends.routes, *timerange.routes, *views.routes, *alerts.routes, *channels.routes, *archive.routes, *rules.routes, *drains.routes, *ui.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -1,5 +1,5 @@
 // Boot and frame of the web app: asks the server who is signed in, shows the login page or the
-// header plus the current page (viewer at #/, settings at #/settings...), and owns the global
+// header plus the current page (viewer at #/, insights at #/insights, settings at #/settings...), and owns the global
 // keyboard shortcuts ("/" focuses search, "l" toggles live tail).
 
 import { api, ApiError, onUnauthenticated, setCsrf } from "./api.js";
@@ -19,7 +19,9 @@ let page = null; // {name, controller} of the page on screen
 let content = null; // the element pages render into
 
 function pageName() {
-  return window.location.hash.startsWith("#/settings") ? "settings" : "viewer";
+  const hash = window.location.hash;
+  if (hash.startsWith("#/settings")) return "settings";
+  return hash.startsWith("#/insights") ? "insights" : "viewer";
 }
 
 function signedInHint() {
@@ -70,6 +72,7 @@ function renderFrame() {
     h("span", { class: "account-name", title: "Account" }, me.account ? me.account.name : ""),
     h("nav", { class: "main-nav", "aria-label": "Main" },
       navLink("#/", "Viewer", "viewer"),
+      navLink("#/insights", "Insights", "insights"),
       navLink("#/settings", "Settings", "settings")),
     h("span", { class: "spacer" }),
     h("span", { class: "user-email" }, email),
@@ -85,10 +88,14 @@ function markNav(name) {
   }
 }
 
-/**
- * Show the page the hash names. The viewer is kept while the hash stays on it; settings is
- * (re)rendered on every hash change under #/settings so it can route its own sub-pages.
- */
+// Pages loaded when first opened, (re)rendered on every hash change under their prefix so they
+// can route their own sub-pages (#/settings/keys) and options (#/insights?window=6h).
+const PAGES = {
+  settings: { title: "Settings", load: () => import("./settings/index.js"), render: "renderSettings" },
+  insights: { title: "Insights", load: () => import("./insights/index.js"), render: "renderInsights" },
+};
+
+/** Show the page the hash names. The viewer is kept while the hash stays on it. */
 async function route() {
   if (!me || !content) return;
   const name = pageName();
@@ -100,15 +107,16 @@ async function route() {
     page = { name, controller: renderViewer(content, me) };
     return;
   }
-  if (!page || page.name !== "settings") stopPage();
+  stopPage();
+  const shown = PAGES[name];
   page = { name, controller: null };
-  document.title = "Settings · Timberyard";
+  document.title = `${shown.title} · Timberyard`;
   try {
-    const settings = await import("./settings/index.js");
-    if (pageName() !== "settings") return; // the user moved on while it loaded
-    page.controller = (await settings.renderSettings(content, me)) || null;
+    const module = await shown.load();
+    if (pageName() !== name) return; // the user moved on while it loaded
+    page.controller = (await module[shown.render](content, me)) || null;
   } catch (err) {
-    clear(content, h("p", { class: "form-error", role: "alert" }, `Settings could not be loaded: ${err.message}`));
+    clear(content, h("p", { class: "form-error", role: "alert" }, `${shown.title} could not be loaded: ${err.message}`));
   }
 }
 
