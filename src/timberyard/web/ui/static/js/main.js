@@ -55,6 +55,8 @@ function stopPage() {
 }
 
 async function signOut() {
+  stopPage(); // no request of the page may answer 401 after the session is gone and say it timed out
+  me = null;
   try {
     await api("POST", "/api/v1/auth/logout");
   } catch (err) {
@@ -146,7 +148,10 @@ async function boot() {
   try {
     me = await api("GET", "/api/v1/auth/me");
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return; // the 401 handler showed login
+    if (err instanceof ApiError && err.status === 401) {
+      showLogin(err.code === "SessionEnded" ? SESSION_ENDED : "");
+      return;
+    }
     clear(root, h("p", { class: "form-error boot-error", role: "alert" }, `Timberyard is not reachable: ${err.message}`));
     return;
   }
@@ -156,8 +161,11 @@ async function boot() {
   await route();
 }
 
-// Wrong passwords on the login form are 401s too: only a missing or ended session leaves the app.
+// Wrong passwords on the login form are 401s too: only a missing or ended session leaves the app,
+// and only while someone is signed in here (a request still answering after sign-out, or during
+// boot, is for signOut and boot to handle).
 onUnauthenticated((err) => {
+  if (!me) return;
   if (err.code === "SessionEnded") showLogin(SESSION_ENDED);
   else if (err.code === "MissingCredentials") showLogin("");
 });
