@@ -27,7 +27,8 @@ from timberyard.meta.info import iso
 
 LOGIN_SUCCESS = "login.success"
 LOGIN_FAILURE = "login.failure"
-DATA_ACCESS_ACTIONS = frozenset({"search", "export", "tail", "context", "facets", "histogram", "view.open", "insights.templates"})
+DATA_ACCESS_ACTIONS = frozenset({"search", "export", "tail", "context", "facets", "histogram", "view.open", "template", "insights",
+                                 "insights.anomalies", "insights.templates"})
 CHANGE_PREFIXES = ("key.", "user.", "group.", "role.", "config.", "account.", "access.")
 SECURITY_PREFIX = "security."
 

@@ -1,7 +1,7 @@
-"""GET /api/v1/insights/anomalies in-process through the ASGI app: authentication and the
-read permission, parameter errors as JSON 400s, never another account's anomalies, and an
-access scope that sees only anomalies whose lines are all inside it (checked in a real
-embedded store)."""
+"""GET /api/v1/insights/anomalies and the /api/v1/insights overview in-process through the ASGI
+app: authentication and the read permission, parameter errors as JSON 400s, never another
+account's anomalies, and an access scope that sees only anomalies whose lines are all inside it
+(checked in a real embedded store)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def world(tmp_path: Path, chdb_store: ChdbStore) -> Iterator[SimpleNamespace]:
         sessions = SessionManager(db, idle_timeout_s=900, max_age_s=43_200)
         node = SimpleNamespace(
             meta=db, store=chdb_store, keyring=KeyRing(db), sessions=sessions, access=AccessControl(db, sessions),
-            audit=AuditTrail(db, load_or_create_signing_key(tmp_path / "audit.key")),
+            audit=AuditTrail(db, load_or_create_signing_key(tmp_path / "audit.key")), templates=None,
         )
         acme = db.create_account_with_keys(f"acme-{uuid.uuid4().hex[:8]}")
         other = db.create_account_with_keys(f"other-{uuid.uuid4().hex[:8]}")
@@ -72,12 +72,12 @@ def _store_lines(store: ChdbStore, account: str) -> None:
     store.insert(schema.insert_rows(table), uuid.uuid4().hex)
 
 
-def _get(world: SimpleNamespace, params: Any = None, **auth: Any) -> httpx.Response:
+def _get(world: SimpleNamespace, params: Any = None, path: str = "/api/v1/insights/anomalies", **auth: Any) -> httpx.Response:
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=world.app)
         cookies = auth.pop("cookies", None)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=cookies) as client:
-            return await client.get("/api/v1/insights/anomalies", params=params, **auth)
+            return await client.get(path, params=params, **auth)
 
     return asyncio.run(get())
 
@@ -147,3 +147,17 @@ def test_a_scope_sees_only_anomalies_whose_lines_are_all_inside_it(world: Simple
     assert kinds(_get(world, **scoped_user(world, "app:payments"))) == ["template_surge"]
     # a scope that matches nothing stored sees nothing.
     assert kinds(_get(world, **scoped_user(world, "app:nothing-here"))) == []
+
+
+def test_the_overview_answers_anomalies_and_the_windows_new_templates_within_the_scope(world: SimpleNamespace) -> None:
+    overview = _get(world, {"from": "1h"}, path="/api/v1/insights", **key(world, world.acme))
+    assert kinds(overview) == ["new_template", "silence", "volume_spike", "template_surge"]
+    body = overview.json()
+    assert sorted((t["id"], t["app"], t["lines"]) for t in body["new_templates"]) == [("5", "payments", 2), ("99", 'we"b', 2)]
+    assert body["growing_templates"] == [] and body["window"]["buckets"] >= 1  # 2 lines each: below min_lines
+    assert "theirs" not in overview.text
+    scoped = _get(world, {"from": "1h"}, path="/api/v1/insights", **scoped_user(world, "app:payments")).json()
+    assert [a["kind"] for a in scoped["anomalies"]] == ["template_surge"]
+    assert [t["id"] for t in scoped["new_templates"]] == ["5"]
+    assert _get(world, {"limit": "201"}, path="/api/v1/insights", **key(world, world.acme)).status_code == 400
+    assert _get(world, path="/api/v1/insights").status_code == 401
