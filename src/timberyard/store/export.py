@@ -58,7 +58,7 @@ _RESERVED_ARRAY = "[" + ", ".join(f"'{key}'" for key in sorted(RESERVED)) + "]"
 # reads do: a query using these sets `output_format_json_quote_64bit_integers = 0`.
 EXPORT_JSON_WITH = (
     "toJSONString(fields) AS export_fields, "
-    "if(position(export_fields, '\"_') = 0 AND position(export_fields, '\"level\"') = 0, "
+    "if(NOT multiSearchAny(export_fields, ['\"_', '\"level\"']), "
     "substring(export_fields, 2, length(export_fields) - 2), "
     "arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2), "
     f"arrayFilter(kv -> NOT has({_RESERVED_ARRAY}, kv.1), JSONExtractKeysAndValuesRaw(export_fields))), ',')) AS export_meta"

@@ -192,7 +192,7 @@ def select_nth_id(account: str, after_id: int, through_id: int, n: int) -> tuple
 @dataclass(frozen=True)
 class ExportPage:
     """One page of an export of the lines with `after_id < id <= through_id`, whose `ts` lies in
-    [first_ms, last_ms] (select_id_span), in the (ts, id) order the table is sorted by."""
+    [first_ms, last_ms] (select_id_span): the next `limit` of them by id."""
 
     account: str
     after_id: int
@@ -201,22 +201,22 @@ class ExportPage:
     last_ms: int
     limit: int
     bucket_ms: int  # the `bucket` column: the start of each line's `ts` bucket of this length (an hour)
-    after: Position | None = None  # keyset: only lines strictly past this position
 
 
 def select_export_page(page: ExportPage) -> tuple[str, dict[str, Any]]:
     """A page of export-shaped JSON lines (store/export.py), each ending in a newline, with their
-    `ts_ms`, `id` and `bucket`. Reading in the table's order lets ClickHouse stream the page from
-    the keyset position instead of sorting the whole range by id for every page."""
+    `ts_ms`, `id` and `bucket`, ordered by bucket then id: a bucket's lines are contiguous, and
+    in id order across pages. The page's ids are picked first from the id column alone, so the
+    other columns are read only for the page's lines and the range is never sorted whole."""
     where, params = range_where(page.account, page.first_ms, page.last_ms)
     where += ["id > {after_id:UInt64}", "id <= {through_id:UInt64}"]
     params.update(after_id=page.after_id, through_id=page.through_id, limit=page.limit, bucket_ms=page.bucket_ms)
-    if page.after is not None:
-        where.extend(_past(page.after, ">", params))
+    where_sql = " AND ".join(where)
     sql = (
         f"WITH {EXPORT_JSON_WITH} SELECT toUnixTimestamp64Milli(ts) AS ts_ms, id, "
         "ts_ms - positiveModulo(ts_ms, {bucket_ms:Int64}) AS bucket, "
-        f"concat({EXPORT_JSON}, '\\n') AS json FROM {LOG_TABLE} WHERE {' AND '.join(where)} "
-        "ORDER BY ts, id LIMIT {limit:UInt32} SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_escape_forward_slashes = 0"
+        f"concat({EXPORT_JSON}, '\\n') AS json FROM {LOG_TABLE} WHERE {where_sql} "
+        f"AND id IN (SELECT id FROM {LOG_TABLE} WHERE {where_sql} ORDER BY id LIMIT {{limit:UInt32}}) "
+        "ORDER BY bucket, id SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_escape_forward_slashes = 0"
     )
     return sql, params
