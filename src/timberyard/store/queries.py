@@ -170,7 +170,8 @@ def select_stored_ids(account: str, from_ms: int, to_ms: int, low_id: int, high_
 
 def select_id_span(account: str, after_id: int, through_id: int) -> tuple[str, dict[str, Any]]:
     """How many lines have `after_id < id <= through_id`, and the first and last `ts` among them
-    (epoch ms): what bounds the pages of an export of that id range in the (ts, id) order."""
+    (epoch ms): the `ts` range the pages of an export of that id range need to scan (the table
+    is sorted by ts, so the bound spares them the account's older and newer lines)."""
     params: dict[str, Any] = {"account": account, "after_id": after_id, "through_id": through_id}
     sql = (
         "SELECT count() AS lines, toUnixTimestamp64Milli(min(ts)) AS first_ms, toUnixTimestamp64Milli(max(ts)) AS last_ms "
