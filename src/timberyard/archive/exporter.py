@@ -8,7 +8,8 @@ reach the write-ahead log), and never past a line still waiting for the store (t
 queue however long it waits, a store that was down, a WAL replay). Line ids are allocated at receive time (their high bits are it), so that
 range is complete.
 
-A run: read the range (grouped by the hour of each line's `ts`), pin it in the database, upload
+A run: read the range (archive/hours.py: gzipped JSON lines per hour of each line's `ts`, a
+long backlog cut at MAX_RUN_LINES lines), pin it in the database, upload
 each hour's file (`.N` when the hour already has files), upload the signed digest, then record
 files, digest and the new watermark in one transaction. Killed anywhere before that
 transaction, the next run re-does the same pinned range under the same names, overwriting what
@@ -19,18 +20,17 @@ from __future__ import annotations
 
 import logging
 import threading
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from timberyard.archive import digest, envelope, layout
 from timberyard.archive.destination import open_destination
+from timberyard.archive.hours import HourFile, read_hours
 from timberyard.core.errors import Conflict, NotFound
 from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.records import ID_COUNTER_BITS
@@ -38,15 +38,10 @@ from timberyard.meta import archives
 from timberyard.meta.sealing import Sealer
 from timberyard.meta.database import MetaDB
 from timberyard.store.base import Store
-from timberyard.store.export import export_line
-from timberyard.store.queries import EXPORT_COLUMNS
-from timberyard.store.schema import LOG_TABLE
 
 log = logging.getLogger(__name__)
 
-PAGE_LINES = 50_000
 MAX_RUN_LINES = 2_000_000  # a longer backlog is archived over several runs, each in bounded memory
-GZIP_LEVEL = 6
 
 
 @dataclass
@@ -63,23 +58,6 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "lines": self.lines, "watermark_id": self.watermark_id,
                 "watermark": _iso(self.watermark_id), "digest": self.digest_key}
-
-
-class _Hour:
-    """One hour's lines, gzipped as they come, so memory holds only the compressed file."""
-
-    def __init__(self) -> None:
-        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-        self.parts: list[bytes] = []
-        self.lines = 0
-
-    def add(self, data: bytes, lines: int) -> None:
-        self.parts.append(self.compressor.compress(data))
-        self.lines += lines
-
-    def finish(self) -> bytes:
-        self.parts.append(self.compressor.flush())
-        return b"".join(self.parts)
 
 
 class Archiver:
@@ -190,28 +168,10 @@ class Archiver:
         through = (through_ms << ID_COUNTER_BITS) - 1
         return through if floor is None else min(through, floor - 1)
 
-    def _read(self, account: str, after: int, through: int, *, pinned: bool) -> tuple[dict[int, _Hour], int]:
+    def _read(self, account: str, after: int, through: int, *, pinned: bool) -> tuple[dict[int, HourFile], int]:
         """The range's lines as gzipped JSON lines per hour of `ts`, and where the range really
         ends: a long backlog stops after MAX_RUN_LINES (unless the range is pinned)."""
-        hours: dict[int, _Hour] = {}
-        cursor, total = after, 0
-        while True:
-            rows = self.store.select(
-                f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE account = {{account:String}} AND id > {{after:UInt64}} "
-                "AND id <= {through:UInt64} ORDER BY id LIMIT {limit:UInt32}",
-                {"account": account, "after": cursor, "through": through, "limit": PAGE_LINES},
-            )
-            by_hour: dict[int, list[bytes]] = {}
-            for row in rows:
-                by_hour.setdefault(layout.hour_of(row["ts_ms"]), []).append(orjson.dumps(export_line(row)))
-            for hour, lines in by_hour.items():
-                hours.setdefault(hour, _Hour()).add(b"\n".join(lines) + b"\n", len(lines))
-            total += len(rows)
-            if len(rows) < PAGE_LINES:
-                return hours, through
-            cursor = int(rows[-1]["id"])
-            if not pinned and total >= MAX_RUN_LINES:
-                return hours, cursor
+        return read_hours(self.store, account, after, through, max_lines=None if pinned else MAX_RUN_LINES)
 
 
 def _next_digest_n(record: archives.ArchiveRecord, at_ms: int) -> int:

@@ -76,6 +76,10 @@ class ChdbStore:
         payload = self._run(sql + " FORMAT JSONEachRow", params)
         return [orjson.loads(row) for row in payload.splitlines()]
 
+    def select_arrow(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
+        payload = self._run(sql + " FORMAT Arrow", params, "Arrow")
+        return pa.ipc.open_file(pa.BufferReader(payload)).read_all()
+
     def stats(self) -> StoreStats:
         rows = self.select(
             "SELECT sum(rows) AS lines, sum(data_compressed_bytes) AS data, "
@@ -93,10 +97,10 @@ class ChdbStore:
     def close(self) -> None:
         self._session.close()
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None = None) -> bytes:
+    def _run(self, sql: str, params: Mapping[str, Any] | None = None, output: str = "JSONEachRow") -> bytes:
         try:
             with self._lock:
-                result = self._session.query(sql, "JSONEachRow", params=encode_params(params or {}))
+                result = self._session.query(sql, output, params=encode_params(params or {}))
         except Exception as exc:  # chDB raises plain RuntimeError with ClickHouse's message
             raise StoreError(f"store query failed: {exc}") from exc
         return result.bytes()

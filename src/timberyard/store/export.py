@@ -1,4 +1,11 @@
-"""LogDNA's export shape of a line: what /v1/export returns and what alert notifications carry."""
+"""LogDNA's export shape of a line: what /v1/export returns, what alert notifications carry and
+what archive files hold.
+
+`export_line` shapes a row read from the store; `EXPORT_JSON` is the same line built by the
+store itself as JSON text (for the archive exporter, which writes millions of lines and should
+do no Python work per line). tests/unit/store/test_export_conformance.py holds the two equal,
+key order included, on rows with the odd cases.
+"""
 
 from __future__ import annotations
 
@@ -38,3 +45,32 @@ def export_line(row: dict[str, Any]) -> dict[str, Any]:
     if meta:
         line["_meta"] = meta
     return line
+
+
+_RESERVED_ARRAY = "[" + ", ".join(f"'{key}'" for key in sorted(RESERVED)) + "]"
+
+# `export_line` in SQL over the log table's columns: `EXPORT_JSON_WITH` goes in the query's WITH
+# clause, `EXPORT_JSON` is the line's JSON text. The meta fields are `fields` as ClickHouse
+# serializes it (the text /v1/export parses, so the same keys in the same order), less its
+# top-level reserved keys: when the text holds no `"_` and no `"level"` no key can be reserved
+# and the object's inside is used as it is; otherwise it is split into its top-level keys and raw
+# values and rebuilt without them. 64-bit integers must be written as numbers, as the store's
+# reads do: a query using these sets `output_format_json_quote_64bit_integers = 0`.
+EXPORT_JSON_WITH = (
+    "toJSONString(fields) AS export_fields, "
+    "if(NOT multiSearchAny(export_fields, ['\"_', '\"level\"']), "
+    "substring(export_fields, 2, length(export_fields) - 2), "
+    "arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2), "
+    f"arrayFilter(kv -> NOT has({_RESERVED_ARRAY}, kv.1), JSONExtractKeysAndValuesRaw(export_fields))), ',')) AS export_meta"
+)
+EXPORT_JSON = (
+    "concat('{', export_meta, if(export_meta = '', '', ','), "
+    "'\"_ts\":', toString(toUnixTimestamp64Milli(ts)), ',\"_host\":', toJSONString(host), ',\"_app\":', toJSONString(app), "
+    "',\"_line\":', toJSONString(line), ',\"level\":', toJSONString(level), ',\"_file\":', toJSONString(file), "
+    "',\"_tag\":', toJSONString(tags), ',\"_lid\":\"', toString(id), '\",\"_ip\":', toJSONString(ip), ',\"_mac\":', toJSONString(mac), "
+    "if(env = '', '', concat(',\"_env\":', toJSONString(env))), "
+    "if(empty(labels), '', concat(',\"_label\":', toJSONString(labels))), "
+    "if(empty(annotations), '', concat(',\"_annotation\":', toJSONString(annotations))), "
+    "if(template = 0, '', concat(',\"_template\":\"', toString(template), '\"')), "
+    "if(export_fields = '{}', '', concat(',\"_meta\":', export_fields)), '}')"
+)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from timberyard.core.records import ID_COUNTER_BITS
+from timberyard.store.export import EXPORT_JSON, EXPORT_JSON_WITH
 from timberyard.store.schema import LOG_TABLE
 
 EXPORT_COLUMNS = (
@@ -176,3 +177,58 @@ def select_stored_ids(account: str, from_ms: int, to_ms: int, low_id: int, high_
     where.append("id BETWEEN {low_id:UInt64} AND {high_id:UInt64}")
     params.update(low_id=low_id, high_id=high_id)
     return f"SELECT id FROM {LOG_TABLE} WHERE {' AND '.join(where)}", params
+
+
+def select_id_span(account: str, after_id: int, through_id: int) -> tuple[str, dict[str, Any]]:
+    """How many lines have `after_id < id <= through_id`, and the first and last `ts` among them
+    (epoch ms): the `ts` range the pages of an export of that id range need to scan (the table
+    is sorted by ts, so the bound spares them the account's older and newer lines)."""
+    params: dict[str, Any] = {"account": account, "after_id": after_id, "through_id": through_id}
+    sql = (
+        "SELECT count() AS lines, toUnixTimestamp64Milli(min(ts)) AS first_ms, toUnixTimestamp64Milli(max(ts)) AS last_ms "
+        f"FROM {LOG_TABLE} WHERE account = {{account:String}} AND id > {{after_id:UInt64}} AND id <= {{through_id:UInt64}}"
+    )
+    return sql, params
+
+
+def select_nth_id(account: str, after_id: int, through_id: int, n: int) -> tuple[str, dict[str, Any]]:
+    """The `n`-th smallest line id (1-based) with `after_id < id <= through_id`, if there are that many."""
+    params: dict[str, Any] = {"account": account, "after_id": after_id, "through_id": through_id, "offset": n - 1}
+    sql = (
+        f"SELECT id FROM {LOG_TABLE} WHERE account = {{account:String}} AND id > {{after_id:UInt64}} "
+        "AND id <= {through_id:UInt64} ORDER BY id LIMIT 1 OFFSET {offset:UInt64}"
+    )
+    return sql, params
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """One page of an export of the lines with `after_id < id <= through_id`, whose `ts` lies in
+    [first_ms, last_ms] (select_id_span): the next `limit` of them by id."""
+
+    account: str
+    after_id: int
+    through_id: int
+    first_ms: int
+    last_ms: int
+    limit: int
+    bucket_ms: int  # the `bucket` column: the start of each line's `ts` bucket of this length (an hour)
+
+
+def select_export_page(page: ExportPage) -> tuple[str, dict[str, Any]]:
+    """A page of export-shaped JSON lines (store/export.py), each ending in a newline, with their
+    `ts_ms`, `id` and `bucket`, ordered by bucket then id: a bucket's lines are contiguous, and
+    in id order across pages. The page's ids are picked first from the id column alone, so the
+    other columns are read only for the page's lines and the range is never sorted whole."""
+    where, params = range_where(page.account, page.first_ms, page.last_ms)
+    where += ["id > {after_id:UInt64}", "id <= {through_id:UInt64}"]
+    params.update(after_id=page.after_id, through_id=page.through_id, limit=page.limit, bucket_ms=page.bucket_ms)
+    where_sql = " AND ".join(where)
+    sql = (
+        f"WITH {EXPORT_JSON_WITH} SELECT toUnixTimestamp64Milli(ts) AS ts_ms, id, "
+        "ts_ms - positiveModulo(ts_ms, {bucket_ms:Int64}) AS bucket, "
+        f"concat({EXPORT_JSON}, '\\n') AS json FROM {LOG_TABLE} WHERE {where_sql} "
+        f"AND id IN (SELECT id FROM {LOG_TABLE} WHERE {where_sql} ORDER BY id LIMIT {{limit:UInt32}}) "
+        "ORDER BY bucket, id SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_escape_forward_slashes = 0"
+    )
+    return sql, params
