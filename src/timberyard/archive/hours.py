@@ -8,9 +8,12 @@ read exactly once, and each hour's file holds its lines in id (receive) order, a
 Paging in the table's (ts, id) order instead reads about 0.3 s less per 100,000 lines but made
 the bench's files 43% larger (bench/README.md): lines received together compress together.
 
-Compression runs on a second thread while the next page is read (zlib and chDB both release
-the GIL), one page at a time: memory holds at most the page being read, the page being
-compressed and the compressed files.
+Compression runs on a second thread while the next page is read (the compressor and chDB both
+release the GIL), one page at a time: memory holds at most the page being read, the page being
+compressed and the compressed files. The compressor is zlib-ng (the `zlib-ng` package): plain
+gzip files that any gunzip reads, as small as zlib's at the same level 6 and about twice as fast
+(bench/README.md; ISA-L was faster still but made the files 25% larger, and archives are kept
+for years).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from zlib_ng import zlib_ng
 
 from timberyard.archive import layout
 from timberyard.store.base import Store
@@ -34,7 +38,7 @@ class HourFile:
     """One hour's lines, gzipped as they come, so memory holds only the compressed file."""
 
     def __init__(self) -> None:
-        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self.compressor = zlib_ng.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
         self.parts: list[bytes] = []
         self.lines = 0
 
