@@ -13,8 +13,9 @@ In one run, one phase after another (never two at once, the machine has two core
 4. `timberyard serve`, push every body from --clients keep-alive connections, time the last
    acknowledgement (durable in the WAL) and the moment /metrics shows every line in the store;
 5. stop the server, read its store's sizes before and after OPTIMIZE FINAL (bench/store_size.py);
-6. with --templates: the same push into another fresh data directory with template mining off
-   (`insights_templates = false`), the reference for the cost of mining (on / off ≥ 0.8).
+6. with --templates: the same push into another fresh data directory with template mining and
+   the anomaly detectors off (`insights_templates = false`, `insights_anomalies = false`), the
+   reference for the cost of insights (on / off ≥ 0.8).
 Prints a table with each target PASS/FAIL and writes the figures to bench/out/ingest-*.json.
 Exit status: 0 when the run measured something (even with targets missed), 1 when it failed.
 """
@@ -636,15 +637,15 @@ def evaluate(report: dict) -> list[tuple[str, str, str, str]]:
     off = report.get("server_templates_off")
     if off:
         on_e2e, off_e2e = server.get("e2e_lines_per_s"), off.get("e2e_lines_per_s")
-        rows.append(("end-to-end lines/s, template mining off", _num(off_e2e), "", ""))
+        rows.append(("end-to-end lines/s, insights off (templates, anomalies)", _num(off_e2e), "", ""))
         ratios["templates_on_over_off"] = mining = on_e2e / off_e2e if on_e2e and off_e2e else None
-        rows.append(("end-to-end, mining on / off", _ratio(mining), f"≥ {TARGET_TEMPLATES_ON_OVER_OFF}",
+        rows.append(("end-to-end, insights on / off", _ratio(mining), f"≥ {TARGET_TEMPLATES_ON_OVER_OFF}",
                      verdict("templates_on_over_off", mining, lambda v: v >= TARGET_TEMPLATES_ON_OVER_OFF)))
         on_acked, off_acked = server.get("acked_lines_per_s"), off.get("acked_lines_per_s")
-        rows.append(("acked lines/s, mining on / off", _ratio(on_acked / off_acked if on_acked and off_acked else None), "", ""))
+        rows.append(("acked lines/s, insights on / off", _ratio(on_acked / off_acked if on_acked and off_acked else None), "", ""))
         on_cpu, off_cpu = server.get("server_cpu_seconds"), off.get("server_cpu_seconds")
         if on_cpu and off_cpu:
-            rows.append(("server CPU s, mining on / off", f"{on_cpu:.1f} / {off_cpu:.1f}", "", ""))
+            rows.append(("server CPU s, insights on / off", f"{on_cpu:.1f} / {off_cpu:.1f}", "", ""))
 
     failures = server.get("failures", [])
     rows.append(("retries (429/503) / reconnects / failures",
@@ -739,7 +740,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="length of the corpus time window (default 23: inside the default 24 h skew limit)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds allowed for push and drain (default 1800)")
     p.add_argument("--templates", action="store_true",
-                   help="also push the same bodies with template mining off, and compare (see step 6)")
+                   help="also push the same bodies with template mining and anomaly detection off, and compare (see step 6)")
     p.add_argument("--timberyard", help="the timberyard executable (default: the one next to this Python)")
     p.add_argument("--out", type=Path, default=BENCH / "out", help="where the JSON report goes (default bench/out)")
     args = p.parse_args(argv)
@@ -818,19 +819,21 @@ def run(args: argparse.Namespace, report: dict) -> None:
 
 
 def _templates_off(cmd: list[str], work: Workload, args: argparse.Namespace, stamp: str, tmp: Path) -> dict:
-    """The server phase again, same bodies, a fresh data directory, template mining off."""
+    """The server phase again, same bodies, a fresh data directory, template mining and the
+    anomaly detectors off (the detectors have nothing to learn from without templates)."""
     data_dir = tmp / "templates-off"
     creds = init_data_dir(cmd, data_dir)
     log_path = args.out / f"ingest-{stamp}-server-templates-off.log"
-    server = ServerProcess(cmd, data_dir, log_path, env={"TIMBERYARD_INSIGHTS_TEMPLATES": "false"})
-    console.print(f"server, template mining off: starting on 127.0.0.1:{server.port} (log: {log_path}) …")
+    server = ServerProcess(cmd, data_dir, log_path, env={"TIMBERYARD_INSIGHTS_TEMPLATES": "false",
+                                                            "TIMBERYARD_INSIGHTS_ANOMALIES": "false"})
+    console.print(f"server, insights off: starting on 127.0.0.1:{server.port} (log: {log_path}) …")
     try:
         server.start()
         result = push_and_watch(server, creds, work, args)
     finally:
         server.stop()
     if result["failures"]:
-        raise RunFailed(f"template mining off: {len(result['failures'])} request(s) or checks failed")
+        raise RunFailed(f"insights off: {len(result['failures'])} request(s) or checks failed")
     return {key: result[key] for key in ("acked_lines_per_s", "e2e_lines_per_s", "server_cpu_seconds")}
 
 
