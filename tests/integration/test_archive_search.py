@@ -6,9 +6,6 @@ pipeline without duplicates, and bad input."""
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ import orjson
 import pytest
 
 from emulators import moto_s3
-from servers import Server, call, run_cli, start_server
+from servers import Server, call, delete_lines, run_cli, start_server
 from timberyard.archive.restore import BATCH_LINES
 
 SETTLE_S = 1
@@ -163,22 +160,6 @@ def test_search_pages_through_archived_lines_with_a_cursor_it_does_not_trust(nod
     assert stolen.status_code == 200 and stolen.json()["lines"] == [] and stolen.json()["files"] == 0
     audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.search"})
     assert audit.status_code == 200 and "after_ts" in audit.text and "pageable" in audit.text
-
-
-def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None:
-    """Remove an account's lines of a range from the stopped node's store, as expiry would."""
-    script = textwrap.dedent("""
-        import sys
-        from pathlib import Path
-        from timberyard.store.chdb import ChdbStore
-        store = ChdbStore(Path(sys.argv[1]))
-        store.select("ALTER TABLE timberyard.logs DELETE WHERE account = {a:String} AND toUnixTimestamp64Milli(ts) "
-                     "BETWEEN {f:Int64} AND {t:Int64} SETTINGS mutations_sync = 2", {"a": sys.argv[2], "f": int(sys.argv[3]), "t": int(sys.argv[4])})
-        store.close()
-    """)
-    server.stop()
-    subprocess.run([sys.executable, "-c", script, str(server.data_dir / "store"), account, str(from_ms), str(to_ms)], check=True)
-    server.start()
 
 
 def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) -> None:
