@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from e2e.actions import log_lines, sign_in
 from e2e.corpus import ACCOUNT_NAME, READER_EMAIL, READER_PASSWORD, Seeded
@@ -63,7 +63,7 @@ def search_archive(page: Page, query: str, span: str) -> None:
     form.get_by_role("button", name="Search archive").click()
 
 
-def archived_lines(page: Page):  # type: ignore[no-untyped-def]
+def archived_lines(page: Page) -> Locator:
     return page.get_by_role("log", name="Archived lines").locator(".line")
 
 
