@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,3 +166,20 @@ def role_keys(server: Server, label: str) -> dict[str, str]:
     other = json.loads(run_cli("accounts", "create", f"{label}-other-{os.urandom(3).hex()}", "--data-dir", str(server.data_dir), "--json").stdout)
     made["other"] = other["service_key"]
     return made
+
+
+def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None:
+    """Remove an account's lines of a range from the stopped node's store, as expiry would
+    (the server is stopped for it, chDB having one owner, and started again)."""
+    script = textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        from timberyard.store.chdb import ChdbStore
+        store = ChdbStore(Path(sys.argv[1]))
+        store.select("ALTER TABLE timberyard.logs DELETE WHERE account = {a:String} AND toUnixTimestamp64Milli(ts) "
+                     "BETWEEN {f:Int64} AND {t:Int64} SETTINGS mutations_sync = 2", {"a": sys.argv[2], "f": int(sys.argv[3]), "t": int(sys.argv[4])})
+        store.close()
+    """)
+    server.stop()
+    subprocess.run([sys.executable, "-c", script, str(server.data_dir / "store"), account, str(from_ms), str(to_ms)], check=True)
+    server.start()

@@ -5,9 +5,7 @@ pipeline without duplicates, and bad input."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ import orjson
 import pytest
 
 from emulators import moto_s3
-from servers import Server, call, run_cli, start_server
+from servers import Server, call, delete_lines, run_cli, start_server
 from timberyard.archive.restore import BATCH_LINES
 
 SETTLE_S = 1
@@ -30,7 +28,7 @@ HOUR_MS = 3_600_000
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("archives")
     running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
-                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
+                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root), TIMBERYARD_MAX_TIMESTAMP_SKEW_S=str(7 * 86_400))  # lines a day old keep their time
     running.archive_root = root  # type: ignore[attr-defined]
     yield running
     if running.process is not None:
@@ -118,20 +116,50 @@ def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(nod
     assert [orjson.loads(line)["line"] for line in cli.stdout.splitlines()] == ["plain checkout 7 order-7"]
 
 
-def delete_lines(server: Server, account: str, from_ms: int, to_ms: int) -> None:
-    """Remove an account's lines of a range from the stopped node's store, as expiry would."""
-    script = textwrap.dedent("""
-        import sys
-        from pathlib import Path
-        from timberyard.store.chdb import ChdbStore
-        store = ChdbStore(Path(sys.argv[1]))
-        store.select("ALTER TABLE timberyard.logs DELETE WHERE account = {a:String} AND toUnixTimestamp64Milli(ts) "
-                     "BETWEEN {f:Int64} AND {t:Int64} SETTINGS mutations_sync = 2", {"a": sys.argv[2], "f": int(sys.argv[3]), "t": int(sys.argv[4])})
-        store.close()
-    """)
-    server.stop()
-    subprocess.run([sys.executable, "-c", script, str(server.data_dir / "store"), account, str(from_ms), str(to_ms)], check=True)
-    server.start()
+def test_search_pages_through_archived_lines_with_a_cursor_it_does_not_trust(node: Server) -> None:
+    now = int(time.time() * 1000)
+    recent, older = now - 2 * HOUR_MS, now - 26 * HOUR_MS  # 24 hours apart: two UTC days, so two stagings
+    lines = [{"line": f"pageable {n}", "app": "pager", "timestamp": recent + n // 3} for n in range(12)]  # ts ties: id decides
+    lines += [{"line": f"pageable {n}", "app": "pager", "timestamp": older + n} for n in range(12, 21)]
+    archive(node, node.service_key, node.ingestion_key, lines, destination={"type": "local", "path": "plain"})
+    window = {"from": older - HOUR_MS, "to": now}
+    whole = archived_search(node, node.service_key, "pageable", limit=10_000, **window).json()
+    assert len(whole["lines"]) == 21 and whole["next_cursor"] is None
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 5, "cursor": cursor} if cursor else {"limit": 5, **window}
+        answer = archived_search(node, node.service_key, "pageable", **params)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [len(page["lines"]) for page in pages] == [5, 5, 5, 5, 1]
+    assert [line["id"] for page in pages for line in page["lines"]] == [line["id"] for line in whole["lines"]]  # same order, once each
+    assert all((page["from"], page["to"]) == (window["from"], window["to"]) for page in pages)  # the cursor keeps the range
+    assert pages[-1]["files"] < pages[0]["files"]  # a later page reads only the hours up to its cursor's
+    exact = archived_search(node, node.service_key, "pageable", limit=21, **window).json()
+    assert len(exact["lines"]) == 21 and exact["next_cursor"] is None  # no empty page after an exact fit
+
+    first = pages[0]["next_cursor"]
+    other_q = archived_search(node, node.service_key, "checkout", cursor=first)
+    assert other_q.status_code == 400 and "another q" in other_q.json()["error"]
+    live = call(node, "GET", "/api/v1/search", node.service_key, params={"q": "pageable", "limit": 1, **window}).json()
+    for bad in ("garbage!", "e30", live["next_cursor"] or "e30"):  # e30 is {}; the live search's cursor is not an archive one
+        refused = archived_search(node, node.service_key, "pageable", cursor=bad)
+        assert refused.status_code == 400 and refused.json()["code"] == "BadRequest" and "cursor" in refused.json()["error"], refused.text
+    state = orjson.loads(base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)))
+    outside = base64.urlsafe_b64encode(orjson.dumps({**state, "ts": state["to"] + 1})).decode()
+    assert archived_search(node, node.service_key, "pageable", cursor=outside).status_code == 400
+
+    other = other_account(node, "archive-page-other")
+    put = call(node, "PUT", "/api/v1/archive", other["service_key"], json={"destination": {"type": "local", "path": "plain"}})
+    assert put.status_code == 200  # the same directory, yet another account's cursor reads only its own records' files
+    stolen = archived_search(node, other["service_key"], "pageable", cursor=first)
+    assert stolen.status_code == 200 and stolen.json()["lines"] == [] and stolen.json()["files"] == 0
+    audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.search"})
+    assert audit.status_code == 200 and "after_ts" in audit.text and "pageable" in audit.text
 
 
 def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) -> None:

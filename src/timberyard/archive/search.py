@@ -15,6 +15,13 @@ lines of one hour of `ts`, so the files of a later day hold only newer lines: `s
 reads a day at a time, newest first, and stops once it has `limit` lines. That answers
 "the latest matches" without reading a whole month, stages (downloads, decrypts) only the days
 it reads, and leaves the store's one chDB session to other queries between days.
+
+Paging goes by position in the live search's (ts, id) order, newest first: a later page passes
+`after` (the last line of the page before) and only lines strictly older are read. The caller
+picks the files again from the account's records for the range up to that line's hour
+(web/api/archive.py), so a page stages only the days from the cursor's back until it has its
+lines: the cursor's day is staged again (downloaded and decrypted again for S3 or encrypted
+files; plain local files are read in place), newer days are not.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.meta.archives import ArchiveRecord, FileRecord
 from timberyard.store.base import Store
 from timberyard.store.chdb import StoreError
-from timberyard.store.queries import Compiled, LineQuery, select_lines
+from timberyard.store.queries import Compiled, LineQuery, Position, select_lines
 
 DAY_MS = 86_400_000
 
@@ -47,35 +54,39 @@ SOURCE = (
 
 
 def select_archived(
-    account: str, glob: str, from_ms: int, to_ms: int, compiled: Compiled | None, limit: int
+    account: str, glob: str, from_ms: int, to_ms: int, compiled: Compiled | None, limit: int, after: Position | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """The live search's statement, newest first, over the archive files matching `glob`."""
-    sql, params = select_lines(
-        LineQuery(account=account, from_ms=from_ms, to_ms=to_ms, limit=limit, search=compiled, prefer="tail", source=SOURCE)
-    )
+    """The live search's statement, newest first, over the archive files matching `glob`
+    (only lines strictly older than `after` when given)."""
+    sql, params = select_lines(LineQuery(
+        account=account, from_ms=from_ms, to_ms=to_ms, limit=limit, search=compiled, prefer="tail", after=after, source=SOURCE,
+    ))
     params.update({"archive_account": account, "archive_glob": glob, "archive_structure": STRUCTURE})
     return sql, params
 
 
 def search_archived(
-    store: Store, account: str, glob: str, from_ms: int, to_ms: int, compiled: Compiled | None, limit: int
+    store: Store, account: str, glob: str, from_ms: int, to_ms: int, compiled: Compiled | None, limit: int,
+    after: Position | None = None,
 ) -> list[dict[str, Any]]:
     """The matching archived rows (store columns, `ts_ms`), newest first, at most `limit`."""
     try:
-        return store.select(*select_archived(account, glob, from_ms, to_ms, compiled, limit))
+        return store.select(*select_archived(account, glob, from_ms, to_ms, compiled, limit, after))
     except StoreError as exc:
         raise ArchiveReadError(f"archived files could not be read: {exc.message[:500]}") from None
 
 
 def search_files(
     store: Store, record: ArchiveRecord, files: list[FileRecord], places: Places, from_ms: int, to_ms: int,
-    compiled: Compiled | None, limit: int,
+    compiled: Compiled | None, limit: int, after: Position | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest `limit` matching lines of `files` (oldest first, as files_between lists them)."""
+    """The newest `limit` matching lines of `files` (oldest first, as files_between lists them)
+    older than `after` when given. A file holds one hour of `ts`, so the days' answers, newest
+    day first, follow each other in the (ts, id) order."""
     rows: list[dict[str, Any]] = []
     for _, day in groupby(reversed(files), key=lambda f: f.hour_ms // DAY_MS):
         with staged(record, list(day), places) as staging:
-            rows += search_archived(store, record.account_id, staging.glob, from_ms, to_ms, compiled, limit - len(rows))
+            rows += search_archived(store, record.account_id, staging.glob, from_ms, to_ms, compiled, limit - len(rows), after)
         if len(rows) >= limit:
             break
     return rows

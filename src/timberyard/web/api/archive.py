@@ -4,7 +4,8 @@ searching archived lines and restoring a range into the store.
 Everything but search needs `archives.manage` (admins): the settings say where the account's
 lines leave the node, and a restore writes lines. Search needs what a search of live lines
 needs (`logs.read`), runs within the caller's access scope and is audited as
-`archive.search` with its query, like `search` is. Credentials are accepted and never answered (`"***set***"`). Changes are
+`archive.search` with its query, like `search` is; its `next_cursor` pages on (see
+search_archive). Credentials are accepted and never answered (`"***set***"`). Changes are
 audited as `archive.configure` (with `rotated_key` when a new archive key became current),
 probes as `archive.test`, on-demand runs as `archive.run`, never with credentials.
 The rules live in archive/service.py and archive/exporter.py; this module only translates HTTP.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,13 +33,18 @@ from timberyard.core.errors import BadRequest, NotFound, TimberyardError
 from timberyard.meta import archives
 from timberyard.web.access import audit, guarded, principal_of
 from timberyard.web.api.lines import line_object
-from timberyard.web.api.params import search, time_range, whole_number
+from timberyard.web.api.params import MAX_EPOCH, MAX_ID, decode_cursor, encode_cursor, search, time_range, whole_number
 from timberyard.web.json_body import json_object
 
 MAX_LIMIT = 10_000
 MAX_FILES = 31 * 24  # a month of hourly files per search or restore; a longer range is several
 DEFAULT_SPAN_MS = 86_400_000
 NOT_CONFIGURED = "archiving is not configured for this account; PUT /api/v1/archive first"
+CURSOR_FIELDS = {
+    "ts": (0, MAX_EPOCH), "id": (0, MAX_ID), "from": (0, MAX_EPOCH), "to": (0, MAX_EPOCH),
+    "q": (0, 2**32 - 1),  # crc32 of the query: a cursor continues only the search that made it
+    "archived": (1, 1),  # an archive search's cursor, never the live search's (nor the other way round)
+}
 EXAMPLE = '{"enabled": true, "encryption": true, "destination": {"type": "s3", "bucket": "acme-logs", "region": "eu-west-1", "access_key_id": "AKIA...", "secret_access_key": "..."}}'
 
 
@@ -125,23 +132,46 @@ def _places(request: Request) -> Places:
 @guarded("logs.read")
 async def search_archive(request: Request) -> JSONResponse:
     """The newest `limit` archived lines of the range matching `q`, read from the archive's
-    files where they are (no paging: narrow the range for older lines)."""
+    files where they are; `next_cursor`, when more match, continues with older ones.
+
+    The cursor is a position in the (ts, id) order plus the first page's range, nothing the
+    server trusts: the account, the caller's scope and the files to read are derived again for
+    every page (the account's own records of the range up to the cursor's hour, the same
+    MAX_FILES bound), so an edited cursor reaches nothing a fresh search could not."""
     started = time.monotonic()
     node = request.app.state.node
     principal = principal_of(request)
     params = request.query_params
     compiled = search(params, "q", principal)
-    from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
     limit = whole_number(params, "limit", 100, MAX_LIMIT)
+    query_tag = zlib.crc32(params.get("q", "").encode())
+    after = None
+    if params.get("cursor"):
+        state = decode_cursor(params["cursor"], "cursor", CURSOR_FIELDS)
+        if state["q"] != query_tag:
+            raise BadRequest("this cursor belongs to a search with another q; send the same q with it")
+        if not state["from"] <= state["ts"] <= state["to"]:
+            raise BadRequest("cursor is not one this server issued; start again without it")
+        from_ms, to_ms, after = state["from"], state["to"], (state["ts"], state["id"])
+    else:
+        from_ms, to_ms = time_range(params, now_ms(), DEFAULT_SPAN_MS)
     record = await _record(request, principal.account_id)
-    files = await _files(request, record, from_ms, to_ms)
+    files = await _files(request, record, from_ms, to_ms if after is None else after[0])  # newer hours hold no older line
     assert record is not None  # _files refused otherwise
+    details: dict[str, Any] = {"from": from_ms, "to": to_ms, "files": len(files)}
+    if after is not None:
+        details["after_ts"] = after[0]
     rows, _ = await asyncio.gather(
-        run_in_threadpool(search_files, node.store, record, files, _places(request), from_ms, to_ms, compiled, limit),
-        audit(request, principal, "archive.search", query=params.get("q", ""), details={"from": from_ms, "to": to_ms, "files": len(files)}),
+        run_in_threadpool(search_files, node.store, record, files, _places(request), from_ms, to_ms, compiled, limit + 1, after),
+        audit(request, principal, "archive.search", query=params.get("q", ""), details=details),
     )
+    next_cursor = None
+    if len(rows) > limit:  # one more than asked: another page exists
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"ts": last["ts_ms"], "id": last["id"], "from": from_ms, "to": to_ms, "q": query_tag, "archived": 1})
     return JSONResponse({
-        "lines": [{**line_object(row), "archived": True} for row in rows], "next_cursor": None, "from": from_ms, "to": to_ms,
+        "lines": [{**line_object(row), "archived": True} for row in rows], "next_cursor": next_cursor, "from": from_ms, "to": to_ms,
         "files": len(files), "took_ms": round((time.monotonic() - started) * 1000),
     })
 

@@ -38,28 +38,27 @@ export function withParams(path, params) {
   return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
 }
 
-/**
- * Send a request; resolve to the parsed JSON (or text for non-JSON answers).
- * Throws ApiError carrying the server's error, code, position and hint.
- */
-export async function api(method, path, { params, json } = {}) {
+function send(method, path, { params, json, accept = "application/json" } = {}) {
   const verb = method.toUpperCase();
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: accept };
   const init = { method: verb, headers, credentials: "same-origin" };
   if (verb !== "GET" && verb !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
   }
-  let response;
-  try {
-    response = await fetch(withParams(path, params), init);
-  } catch (err) {
+  return fetch(withParams(path, params), init).catch((err) => {
     throw new ApiError(`cannot reach the server (${err.message})`, 0, "NetworkError", {});
-  }
+  });
+}
+
+async function readBody(response) {
   const type = response.headers.get("Content-Type") || "";
-  const body = type.includes("json") ? await response.json().catch(() => ({})) : await response.text();
-  if (response.ok) return body;
+  return type.includes("json") ? response.json().catch(() => ({})) : response.text();
+}
+
+/** The ApiError for an answer that is not ok (a 401 also tells the unauthenticated handler). */
+function failure(response, body) {
   const data = typeof body === "object" && body !== null ? body : { error: String(body) };
   const error = new ApiError(
     data.error || `${response.status} ${response.statusText}`,
@@ -68,5 +67,44 @@ export async function api(method, path, { params, json } = {}) {
     data,
   );
   if (response.status === 401 && unauthenticatedHandler) unauthenticatedHandler(error);
-  throw error;
+  return error;
+}
+
+/**
+ * Send a request; resolve to the parsed JSON (or text for non-JSON answers).
+ * Throws ApiError carrying the server's error, code, position and hint.
+ */
+export async function api(method, path, { params, json } = {}) {
+  const response = await send(method, path, { params, json });
+  const body = await readBody(response);
+  if (response.ok) return body;
+  throw failure(response, body);
+}
+
+/** Complete lines of `text` and what follows the last newline (the start of the next line). */
+export function splitLines(text) {
+  const lines = text.split("\n");
+  const rest = lines.pop();
+  return { lines: lines.filter((line) => line.trim() !== ""), rest };
+}
+
+/**
+ * Send a request whose answer streams one JSON object per line (application/x-ndjson) and call
+ * onEvent(object) for each as it arrives; resolves when the stream ends. An error status is
+ * an ApiError before any event, as with api().
+ */
+export async function apiStream(method, path, { params, json, onEvent } = {}) {
+  const response = await send(method, path, { params, json, accept: "application/x-ndjson" });
+  if (!response.ok) throw failure(response, await readBody(response));
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    pending += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    const { lines, rest } = splitLines(done ? `${pending}\n` : pending);
+    pending = rest;
+    for (const line of lines) onEvent(JSON.parse(line));
+    if (done) return;
+  }
 }

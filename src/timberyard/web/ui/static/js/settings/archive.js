@@ -2,10 +2,12 @@
 // node, an S3-compatible bucket or an Azure Blob container), client-side encryption, a probe of the destination, an
 // on-demand run, how far behind the archive is, and the account's retention (the owner's to
 // change). Credentials are sent, never shown: the server answers "***set***" for a stored
-// secret, and leaving the field empty keeps it.
+// secret, and leaving the field empty keeps it. Above them, "Search the archive"
+// (archive-search.js), the one part people without `archives.manage` see.
 
 import { api } from "../api.js";
 import { h, clear } from "../dom.js";
+import { renderArchiveSearch } from "./archive-search.js";
 import { alertBox, checkbox, field, formatTime, select, statusBox, table } from "./common.js";
 
 const SET = "***set***";
@@ -38,6 +40,12 @@ function statusRows(status) {
 }
 
 export function renderArchive(container, me) {
+  const searchSlot = h("div", {});
+  renderArchiveSearch(searchSlot, me);
+  if (!(me.permissions || []).includes("archives.manage")) {
+    clear(container, searchSlot);
+    return null;
+  }
   const errors = alertBox();
   const status = statusBox();
   const statusSlot = h("div", {}, h("p", { class: "loading" }, "Loading the archive…"));
@@ -180,7 +188,7 @@ export function renderArchive(container, me) {
   clear(container,
     h("p", { class: "muted" }, "Every hour, each hour's lines go to one gzipped JSON-lines file, with a signed digest that " +
       "`timberyard archive verify` checks; see docs/archives.md."),
-    errors.element, status.element, statusSlot, formSlot, retentionSlot);
+    errors.element, status.element, statusSlot, formSlot, retentionSlot, searchSlot);
   renderRetention();
   load();
   return null;

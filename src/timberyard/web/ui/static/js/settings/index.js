@@ -20,7 +20,7 @@ const PAGES = [
   { id: "rules", label: "Rules", permission: "rules.manage", render: renderRules },
   { id: "alerts", label: "Alerts", permission: "alerts.manage", render: renderAlerts },
   { id: "channels", label: "Channels", permission: "integrations.manage", render: renderChannels },
-  { id: "archive", label: "Archive", permission: "archives.manage", render: renderArchive },
+  { id: "archive", label: "Archive", permission: "logs.read", render: renderArchive }, // settings for archives.manage; search for all
   { id: "usage", label: "Usage", permission: "logs.read", render: renderUsage },
   { id: "audit", label: "Audit", permission: "audit.read", render: renderAudit },
 ];
