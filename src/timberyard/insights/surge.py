@@ -72,3 +72,19 @@ class TemplateSurge:
         return Anomaly(KIND, account, f"app={app} template={template}", minute * MINUTE_MS, usual.z(lines),
                        f"template {template} of app {app}: {lines} lines in a minute, usually {usual.median:.1f} "
                        f"({usual.source}), {usual.z(lines):.1f} deviations above")
+
+    def state(self) -> dict:
+        """Counts, episodes and the last minute judged, as plain data (minutes not judged yet
+        are not kept: a restart does not judge the minutes around it)."""
+        return {"counts": self.counts.state(), "episodes": self.episodes.state(), "closed": self.closing.closed}
+
+    def load(self, state: dict) -> None:
+        self.counts.load(state["counts"])
+        self.episodes.load(state["episodes"])
+        self.closing.closed = state["closed"]
+
+    def resume(self, first: int, last: int) -> None:
+        """Minutes `first` to `last` were not seen (the node was down): unknown, not judged."""
+        self.counts.add_gap(first, last)
+        self.closing.resume(last)
+        self._touched.clear()

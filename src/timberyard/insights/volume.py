@@ -70,3 +70,16 @@ class AccountVolume:
         return Anomaly(kind, account, "", minute * MINUTE_MS, z,
                        f"{lines} lines in a minute, usually {usual.median:.0f} ({usual.source}), "
                        f"{abs(z):.1f} deviations {said}")
+
+    def state(self) -> dict:
+        return {"counts": self.counts.state(), "episodes": self.episodes.state(), "closed": self.closing.closed}
+
+    def load(self, state: dict) -> None:
+        self.counts.load(state["counts"])
+        self.episodes.load(state["episodes"])
+        self.closing.closed = state["closed"]
+
+    def resume(self, first: int, last: int) -> None:
+        """Minutes `first` to `last` were not seen (the node was down): unknown, not judged."""
+        self.counts.add_gap(first, last)
+        self.closing.resume(last)
