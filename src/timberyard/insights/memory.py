@@ -5,8 +5,8 @@ of a map with the format version (`FORMAT`), when it was taken (`saved_at`, epoc
 watch's clock), the write-ahead log's epoch and the last record the detectors had seen (so a
 replay at start does not count those lines twice), and `Detectors.state()`. It is written
 whole (temporary file, fsync, rename). A file that is missing is a first start; one that cannot
-be read, is of another format or does not fit is logged and set aside, and the detectors start
-learning: the node starts either way.
+be read, is of another format or does not fit is logged and ignored (the next save replaces
+it), and the detectors start learning: the node starts either way.
 """
 
 from __future__ import annotations
