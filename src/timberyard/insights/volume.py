@@ -18,6 +18,7 @@ from timberyard.insights.baseline import baseline
 from timberyard.insights.clock import Closing
 from timberyard.insights.columns import MINUTE_MS
 from timberyard.insights.counts import Counts
+from timberyard.insights.kept import KeptRates
 from timberyard.insights.rearm import Episodes
 
 SPIKE, DROP = "volume_spike", "volume_drop"
@@ -34,7 +35,7 @@ class VolumeLimits:
     max_keys: int = 10_000
 
 
-class AccountVolume:
+class AccountVolume(KeptRates):
     def __init__(self, limits: VolumeLimits = VolumeLimits()) -> None:
         self.limits = limits
         self.counts = Counts(("account",), limits.window, limits.weeks, limits.max_keys)
@@ -70,16 +71,3 @@ class AccountVolume:
         return Anomaly(kind, account, "", minute * MINUTE_MS, z,
                        f"{lines} lines in a minute, usually {usual.median:.0f} ({usual.source}), "
                        f"{abs(z):.1f} deviations {said}")
-
-    def state(self) -> dict:
-        return {"counts": self.counts.state(), "episodes": self.episodes.state(), "closed": self.closing.closed}
-
-    def load(self, state: dict) -> None:
-        self.counts.load(state["counts"])
-        self.episodes.load(state["episodes"])
-        self.closing.closed = state["closed"]
-
-    def resume(self, first: int, last: int) -> None:
-        """Minutes `first` to `last` were not seen (the node was down): unknown, not judged."""
-        self.counts.add_gap(first, last)
-        self.closing.resume(last)
