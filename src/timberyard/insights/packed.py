@@ -8,6 +8,7 @@ ValueError, never code run or memory blown up.
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -28,9 +29,12 @@ def unpack(packed: dict, shape: tuple[int, ...] | None = None) -> np.ndarray:
     kind, dims = packed["type"], tuple(int(d) for d in packed["shape"])
     if kind not in _TYPES or any(d < 0 for d in dims) or (shape is not None and dims != shape):
         raise ValueError(f"unexpected array {kind} {dims}")
-    size = int(np.prod(dims, dtype=np.int64)) * np.dtype(kind).itemsize
+    size = math.prod(dims) * np.dtype(kind).itemsize
     raw = zlib.decompressobj()
-    data = raw.decompress(packed["data"], size + 1)
+    try:
+        data = raw.decompress(packed["data"], size + 1)
+    except zlib.error as error:
+        raise ValueError(f"array data: {error}") from None
     if len(data) != size or raw.unconsumed_tail:
         raise ValueError(f"array data is not {size} bytes")
     return np.frombuffer(data, f"<{kind}").astype(np.int64).reshape(dims)

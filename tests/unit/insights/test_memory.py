@@ -231,7 +231,11 @@ def test_a_cut_short_or_resized_file_is_not_used(tmp_path: Path, caplog: pytest.
     state["volume"]["counts"]["minutes"]["shape"] = [1, 10**9]  # would be 8 GB
     path.write_bytes(memory.encode(state, saved_at, None))
     assert memory.load(path, fresh, saved_at)[0] is fresh
-    assert caplog.text.count("not usable") == 2
+    state["volume"]["counts"]["minutes"]["shape"] = [1, 60]
+    state["silence"]["counts"]["app"]["hours"]["data"] = b"not zlib"
+    path.write_bytes(memory.encode(state, saved_at, None))
+    assert memory.load(path, fresh, saved_at)[0] is fresh
+    assert caplog.text.count("not usable") == 3 and "array data" in caplog.records[-1].error
 
 
 def test_no_file_is_a_first_start(tmp_path: Path) -> None:
