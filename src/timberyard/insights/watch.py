@@ -69,6 +69,7 @@ class AnomalyWatch:
         self.path = path  # where the detectors' state is kept (None: in memory only)
         self._inbox = Inbox("anomaly detection", "observed")
         self._lock = threading.Lock()  # observing, or taking a snapshot
+        self._saving = threading.Lock()  # one writer of the file at a time (a chore's save may still run at stop)
         self._epoch: str | None = None  # the write-ahead log's
         self._seq = 0  # the last record observed
         self._skip_through = 0  # records of a replay the loaded state had seen already
@@ -88,10 +89,11 @@ class AnomalyWatch:
         """Write the detectors' state (a chore's thread, or `stop`)."""
         if self.path is None:
             return
-        with self._lock:
-            state, saved_at = self.detectors.state(), self.now()
-            seen = memory.Seen(self._epoch, self._seq) if self._epoch is not None else None
-        memory.save(self.path, memory.encode(state, saved_at, seen))
+        with self._saving:
+            with self._lock:
+                state, saved_at = self.detectors.state(), self.now()
+                seen = memory.Seen(self._epoch, self._seq) if self._epoch is not None else None
+            memory.save(self.path, memory.encode(state, saved_at, seen))
 
     @property
     def dropped_lines(self) -> int:
@@ -101,9 +103,13 @@ class AnomalyWatch:
         self._inbox.start(self.process, TICK_S, "anomaly-watch")
 
     def stop(self) -> None:
-        """Observe what is queued, save, then stop."""
+        """Observe what is queued, save, then stop. A save that fails (disk full) is logged: the
+        node's shutdown goes on, and the next start learns from the last snapshot."""
         self._inbox.stop()
-        self.save()
+        try:
+            self.save()
+        except Exception:
+            log.exception("saving the anomaly detectors failed", extra={"path": str(self.path)})
 
     def enqueue(self, batches: list[DurableBatch]) -> None:
         """The durable feed's callback (WAL flusher thread): queue and return."""
