@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from timberyard.insights.packed import pack, unpack
+from timberyard.insights.packed import unpack
 
 HOURS_PER_WEEK = 168
 
@@ -159,15 +159,15 @@ class Counts:
         self.gaps.add(first, last, HOURS_PER_WEEK * 60 * self.weeks)
 
     def state(self) -> dict:
-        """Every series (least recently counted first) and the gaps, as plain data."""
+        """Every series (least recently counted first) and the gaps, as plain data and numpy
+        arrays (copies; `packed.encode` writes them)."""
         held = list(self._series.items())
-        column = lambda name: pack(np.array([getattr(s, name) for _, s in held], np.int64))  # noqa: E731
         return {
             "keys": [list(key) for key, _ in held],
-            "first": column("first_minute"),
-            "last": column("last_minute"),
-            "minutes": pack(np.stack([s.minutes for _, s in held]) if held else np.zeros((0, self.window))),
-            "hours": pack(np.stack([s.hours for _, s in held]) if held else np.zeros((0, HOURS_PER_WEEK * self.weeks))),
+            "first": np.array([s.first_minute for _, s in held], np.int64),
+            "last": np.array([s.last_minute for _, s in held], np.int64),
+            "minutes": np.stack([s.minutes for _, s in held]) if held else np.zeros((0, self.window), np.int64),
+            "hours": np.stack([s.hours for _, s in held]) if held else np.zeros((0, HOURS_PER_WEEK * self.weeks), np.int64),
             "gaps": [list(span) for span in self.gaps.spans],
         }
 

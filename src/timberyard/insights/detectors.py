@@ -1,7 +1,7 @@
 """All the anomaly detectors of a node behind one call, as the node will feed them.
 
-`state()` is every detector's memory as plain data (numbers, strings, lists, maps and bytes:
-what msgpack carries, nothing executable) and `load(state, saved_at, now_ms)` puts it back into
+`state()` is every detector's memory as plain data (numbers, strings, lists, maps and numpy
+integer arrays: what `packed.encode` writes as msgpack, nothing executable) and `load(state, saved_at, now_ms)` puts it back into
 detectors made with today's limits. The minutes from `saved_at` to `now_ms` (the node was down,
 or had not saved yet when it stopped) are unknown: no detector judges them or reads them into a
 baseline (see docs/insights.md, "Restarts").

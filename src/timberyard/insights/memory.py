@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from timberyard.core.files import replace_atomically
+from timberyard.insights import packed
 from timberyard.insights.detectors import Detectors
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Seen:
 
 def encode(state: dict, saved_at: int, seen: Seen | None) -> bytes:
     wal = {"epoch": seen.epoch, "seq": seen.seq} if seen else None
-    return msgspec.msgpack.encode({"format": FORMAT, "saved_at": saved_at, "wal": wal, "detectors": state})
+    return packed.encode({"format": FORMAT, "saved_at": saved_at, "wal": wal, "detectors": state})
 
 
 def save(path: Path, payload: bytes) -> None:

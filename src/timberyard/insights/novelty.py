@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from timberyard.insights.anomaly import Anomaly
 from timberyard.insights.columns import RANKED, WARN_RANK
-from timberyard.insights.packed import pack, unpack
+from timberyard.insights.packed import unpack
 
 KIND = "new_template"
 
@@ -99,12 +99,12 @@ class NewTemplates:
 
     def state(self) -> dict:
         """Every app's first minute and known templates with their counts (least recently seen
-        first, apps and templates alike), as plain data."""
+        first, apps and templates alike), as plain data and numpy arrays (`packed.encode`)."""
         apps = list(self._apps.items())
         return {
             "apps": [[account, app, known.first_minute] for (account, app), known in apps],
-            "templates": [pack(np.fromiter(known.seen.keys(), np.int64, len(known.seen))) for _, known in apps],
-            "lines": [pack(np.fromiter(known.seen.values(), np.int64, len(known.seen))) for _, known in apps],
+            "templates": [np.fromiter(known.seen.keys(), np.int64, len(known.seen)) for _, known in apps],
+            "lines": [np.fromiter(known.seen.values(), np.int64, len(known.seen)) for _, known in apps],
         }
 
     def load(self, state: dict) -> None:

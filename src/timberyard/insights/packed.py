@@ -1,6 +1,8 @@
 """Integer arrays as plain data for the detectors' snapshot: no pickle, nothing executable.
 
-`pack` keeps an array of counts or minutes as the narrowest of a few integer types that holds
+The detectors' `state()` holds numpy arrays (copies, quick to take under the watch's lock);
+`encode` turns them into msgpack, each array packed on the way (the slow part, compression,
+outside the lock). `pack` keeps an array of counts or minutes as the narrowest of a few integer types that holds
 it, zlib-compressed (the hourly rings of quiet keys are mostly zeros), with its shape; `unpack`
 reads only those types back and checks the sizes, so a damaged or hostile file is a
 ValueError, never code run or memory blown up.
@@ -11,9 +13,21 @@ from __future__ import annotations
 import math
 import zlib
 
+import msgspec
 import numpy as np
 
 _TYPES = ("u1", "u2", "u4", "i8")
+
+
+def encode(state: object) -> bytes:
+    """msgpack of `state`, its numpy arrays packed."""
+    return msgspec.msgpack.encode(state, enc_hook=_packed)
+
+
+def _packed(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return pack(value)
+    raise NotImplementedError(f"cannot keep a {type(value).__name__}")
 
 
 def pack(values: np.ndarray) -> dict:

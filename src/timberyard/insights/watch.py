@@ -15,8 +15,8 @@ thread, and what was really new is handed to `found` (the alert engine's `anomal
 
 Restarts: with a `path`, the detectors' state (baselines, known templates, episodes) is loaded
 from it by `load` before the write-ahead log is replayed, and written to it by `save` (a chore)
-and at `stop` (`memory.py`). `save` takes the state under the lock `process` holds while it
-observes, so a snapshot never catches the detectors mid-batch. The node subscribes with replays:
+and at `stop` (`memory.py`). `save` copies the state under the lock `process` holds while it
+observes, so a snapshot never catches the detectors mid-batch, and encodes and writes it after. The node subscribes with replays:
 records the snapshot had seen (same log epoch, seq up to its mark) are skipped, the others are
 counted. Stored anomalies are unique per kind, key and start, so finding one again neither
 stores nor notifies it twice.

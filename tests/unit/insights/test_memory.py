@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 
-from timberyard.insights import memory
+from timberyard.insights import memory, packed
 from timberyard.insights.columns import MINUTE_MS
 from timberyard.insights.counts import Counts
 from timberyard.insights.detectors import Detectors
@@ -29,7 +29,7 @@ DAY = 1440
 
 def carried(state: dict) -> dict:
     """`state` as it comes back from the file."""
-    return msgspec.msgpack.decode(msgspec.msgpack.encode(state))
+    return msgspec.msgpack.decode(packed.encode(state))
 
 
 class Twin:
@@ -131,11 +131,11 @@ def test_the_snapshot_is_bounded_by_the_key_caps() -> None:
     detector = TemplateSurge()
     feed = Feed(detector)
     feed.run(2, *(Stream(3, app=f"app{n}") for n in range(300)))
-    size = len(msgspec.msgpack.encode(detector.state()))
+    size = len(packed.encode(detector.state()))
     small = TemplateSurge(type(detector.limits)(max_keys=100))
     small.load(carried(detector.state()))
     assert len(small.counts) == 100
-    assert len(msgspec.msgpack.encode(small.state())) < size / 2
+    assert len(packed.encode(small.state())) < size / 2
 
 
 def test_seasonal_hours_survive_and_hours_a_gap_touches_are_left_out() -> None:
@@ -223,7 +223,7 @@ def test_an_unusable_file_is_logged_and_the_detectors_learn(tmp_path: Path, payl
 
 
 def test_a_cut_short_or_resized_file_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    state, saved_at = _saved_after(20)
+    state, saved_at = _saved_after(20)  # as decoded from a file: arrays are packed maps
     payload = memory.encode(state, saved_at, None)
     path = tmp_path / memory.FILE
     path.write_bytes(payload[: len(payload) // 2])

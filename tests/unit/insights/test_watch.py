@@ -17,7 +17,6 @@ from timberyard.insights import memory
 from timberyard.insights.anomaly import Anomaly
 from timberyard.insights.detectors import Detectors
 from timberyard.insights.novelty import NoveltyLimits
-from timberyard.insights.packed import unpack
 from timberyard.insights.watch import FOUND, OBSERVED, AnomalyWatch, lines_of
 from timberyard.meta.anomalies import AnomalyRecord, list_anomalies
 from timberyard.meta.database import MetaDB
@@ -186,4 +185,4 @@ def test_saving_while_the_thread_observes_never_catches_a_batch_half_done(
     loaded, seen = memory.load(path, Detectors(), watch.now())
     assert seen == memory.Seen("epoch-1", 40)
     novelty = loaded.each[0].state()
-    assert sum(int(unpack(c).sum()) for c in novelty["lines"]) == 2000
+    assert sum(int(c.sum()) for c in novelty["lines"]) == 2000
