@@ -54,6 +54,7 @@ from timberyard.ingest.syslog.listeners import SyslogListeners
 from timberyard.ingest.tail import TailHub
 from timberyard.insights.book import TemplateBook
 from timberyard.insights.detectors import Detectors
+from timberyard.insights.memory import FILE as DETECTORS_FILE
 from timberyard.insights.novelty import NoveltyLimits
 from timberyard.insights.watch import AnomalyWatch
 from timberyard.meta.anomalies import prune_anomalies
@@ -76,6 +77,8 @@ log = logging.getLogger(__name__)
 KEY_USAGE_FLUSH_S = 10
 TEMPLATES_DIR = "templates"
 TEMPLATES_SAVE_S = 60  # new templates are journalled as they appear; the snapshot only shortens the journal
+INSIGHTS_DIR = "insights"
+DETECTORS_SAVE_S = 300  # a crash loses at most this much of the detectors' counts (and the gap rule covers it)
 STORE_WATCH_S = 2
 TAIL_CHECK_S = 2  # a live tail ends within this of its key being revoked or its user signed out
 AUDIT_SEAL_S = 300  # each finished hour of the audit trail is signed within this
@@ -155,7 +158,9 @@ class Node:
         self.anomaly_watch: AnomalyWatch | None = None
         if settings.insights_anomalies:
             detectors = Detectors(NoveltyLimits(learn_minutes=settings.insights_learn_minutes))
-            self.anomaly_watch = AnomalyWatch(self.meta, self.metrics, detectors, found=self.alert_engine.anomalies_found)
+            self.anomaly_watch = AnomalyWatch(self.meta, self.metrics, detectors, found=self.alert_engine.anomalies_found,
+                                              path=settings.data_dir / INSIGHTS_DIR / DETECTORS_FILE)
+            self.anomaly_watch.load(self.wal.checkpoint.epoch)
             self.feed.subscribe(self.anomaly_watch.enqueue, replays=True)
             self.metrics.gauge("timberyard_insights_lines_not_observed", lambda: self.anomaly_watch.dropped_lines if self.anomaly_watch else 0)
             self.anomaly_watch.start()
@@ -194,6 +199,10 @@ class Node:
     def save_templates(self) -> None:
         if self.templates is not None:
             self.templates.save()
+
+    def save_detectors(self) -> None:
+        if self.anomaly_watch is not None:
+            self.anomaly_watch.save()
 
     def refresh_store_figures(self) -> None:
         self.merges_running = self.store.merges_running()
@@ -263,6 +272,7 @@ def build_asgi(node: Node) -> Any:
                 (KEY_USAGE_FLUSH_S, node.field_types.flush, "writing field type conflict counts"),
                 (KEY_USAGE_FLUSH_S, node.rules.flush, "writing ingest rule counts"),
                 (TEMPLATES_SAVE_S, node.save_templates, "saving the template miners"),
+                (DETECTORS_SAVE_S, node.save_detectors, "saving the anomaly detectors"),
                 (TAIL_CHECK_S, node.tail.revalidate, "checking live tails' access"),
                 (STORE_WATCH_S, node.refresh_store_figures, "reading the store's figures"),
                 (AUDIT_SEAL_S, node.audit.seal, "sealing the audit trail"),

@@ -80,3 +80,32 @@ def test_a_never_seen_error_template_is_listed_and_alerted(node: Server, receive
     assert node.metric("timberyard_insights_lines_observed_total") >= 21
     time.sleep(2)  # nothing more comes: one notification for one anomaly
     assert len(receiver.received) == 1
+
+
+def test_after_a_restart_a_known_error_template_is_not_new_again(tmp_path: Path) -> None:
+    """The detectors' state is saved at a clean stop and loaded at the start: the ERROR template
+    seen before the restart is known after it (without the file it would be reported again, at
+    its new line, with learning at 0 minutes), while one never seen is still reported."""
+    node = start_server(tmp_path / "node", TIMBERYARD_INSIGHTS_LEARN_MINUTES="0")
+    try:
+        known = {"line": "payment gateway refused the card: circuit breaker open", "app": APP, "level": "ERROR"}
+        ingest(node, [known])
+
+        def listed() -> list[dict]:
+            response = api(node, "GET", "/api/v1/insights/anomalies", params={"kind": "new_template"})
+            assert response.status_code == 200, response.text
+            return [a for a in response.json()["anomalies"] if APP in a["key"]]
+
+        [before] = eventually(listed)
+        node.stop()
+        assert (node.data_dir / "insights" / "detectors.msgpack").stat().st_size > 0
+        node.start()
+        ingest(node, [known])
+        ingest(node, [{"line": "ledger write failed: disk quota exceeded", "app": APP, "level": "ERROR"}])
+        after = eventually(lambda: [a for a in listed() if a["key"] != before["key"]])
+        assert [a["evidence"].endswith("never seen before") for a in after] == [True]  # the new one: the watch ran
+        assert [a for a in listed() if a["key"] == before["key"]] == [before]
+        assert "anomaly detectors restored" in node.log_path.read_text()
+    finally:
+        if node.process is not None:
+            node.stop()

@@ -39,3 +39,15 @@ def create_once(path: Path, content: bytes, mode: int = 0o600) -> bool:
         temporary.unlink(missing_ok=True)
     fsync_directory(path.parent)
     return True
+
+
+def replace_atomically(path: Path, content: bytes) -> None:
+    """Write `path` whole or not at all: a temporary file beside it, fsync'd, renamed over it,
+    and the rename made durable. A crash leaves the old file or the new one, never half."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)

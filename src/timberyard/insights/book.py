@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from timberyard.core.files import fsync_directory
+from timberyard.core.files import replace_atomically
 from timberyard.insights.miner import TemplateMiner
 from timberyard.insights.registry import Miners
 
@@ -139,14 +139,7 @@ class TemplateBook:
         with self._lock:
             if not (self._dirty or always):
                 return
-            payload = orjson.dumps(self.miners.state())
-            temporary = self.directory / f".{SNAPSHOT_FILE}.tmp"
-            with open(temporary, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.directory / SNAPSHOT_FILE)
-            fsync_directory(self.directory)
+            replace_atomically(self.directory / SNAPSHOT_FILE, orjson.dumps(self.miners.state()))
             (self.directory / JOURNAL_FILE).unlink(missing_ok=True)
             self._dirty = False
 

@@ -24,3 +24,8 @@ class Closing:
         first = max(self.closed + 1, last - self.keep + 1)
         self.closed = max(self.closed, last)
         return range(first, last + 1)
+
+    def resume(self, minute: int) -> None:
+        """Judge nothing up to `minute` (the minutes a restart did not see, and the one it
+        started in, which is partly seen)."""
+        self.closed = max(self.closed if self.closed is not None else minute, minute)

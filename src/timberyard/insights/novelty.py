@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from timberyard.insights.anomaly import Anomaly
 from timberyard.insights.columns import RANKED, WARN_RANK
+from timberyard.insights.packed import unpack
 
 KIND = "new_template"
 
@@ -95,3 +96,27 @@ class NewTemplates:
                 out[key] = Anomaly(KIND, account, f"app={app} template={template}", time_ms,
                                    1.0, f"template {template} of app {app} at {RANKED[level]}, {seen}")
         return list(out.values())
+
+    def state(self) -> dict:
+        """Every app's first minute and known templates with their counts (least recently seen
+        first, apps and templates alike), as plain data and numpy arrays (`packed.encode`)."""
+        apps = list(self._apps.items())
+        return {
+            "apps": [[account, app, known.first_minute] for (account, app), known in apps],
+            "templates": [np.fromiter(known.seen.keys(), np.int64, len(known.seen)) for _, known in apps],
+            "lines": [np.fromiter(known.seen.values(), np.int64, len(known.seen)) for _, known in apps],
+        }
+
+    def load(self, state: dict) -> None:
+        """Put back what `state` saved; past the limits the least recently seen are left out."""
+        self._apps = {}
+        rows = list(zip(state["apps"], state["templates"], state["lines"], strict=True))
+        for (account, app, first), templates, lines in rows[max(len(rows) - self.limits.max_keys, 0):]:
+            ids = unpack(templates)
+            counts = unpack(lines, ids.shape)
+            known = self._apps[(str(account), str(app))] = _App(int(first))
+            keep = slice(max(len(ids) - self.limits.max_templates, 0), None)
+            known.seen = dict(zip(ids[keep].tolist(), counts[keep].tolist()))
+
+    def resume(self, first: int, last: int) -> None:
+        """Known templates are known whatever the clock did; nothing to do."""

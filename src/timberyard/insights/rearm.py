@@ -27,3 +27,9 @@ class Episodes:
 
     def __len__(self) -> int:
         return len(self._last_hot)
+
+    def state(self) -> list:
+        return [[*key, last] for key, last in self._last_hot.items()]
+
+    def load(self, state: list) -> None:
+        self._last_hot = {tuple(row[:-1]): int(row[-1]) for row in state}

@@ -62,7 +62,7 @@ class Silence:
         key, limits = (column, account, value), self.limits
         if self._reported.get(key, series.last_minute) != series.last_minute:
             del self._reported[key]  # it spoke again
-        quiet = minute - series.last_minute
+        quiet = series.known(series.last_minute + 1, minute + 1)  # minutes the node was down do not count
         if quiet < limits.min_quiet or key in self._reported:
             return None
         usual = baseline(series, minute, limits.window)
@@ -72,3 +72,22 @@ class Silence:
         return Anomaly(KIND, account, f"{column}={value}", (series.last_minute + 1) * MINUTE_MS, usual.median * quiet,
                        f"{column} {value} has sent nothing for {quiet} minutes; it usually sends "
                        f"{usual.median:.1f} lines a minute ({usual.source})")
+
+    def state(self) -> dict:
+        return {
+            "counts": {column: counts.state() for column, counts in self.watched.items()},
+            "reported": [[*key, last] for key, last in self._reported.items()],
+            "closed": self.closing.closed,
+        }
+
+    def load(self, state: dict) -> None:
+        for column, counts in self.watched.items():
+            counts.load(state["counts"][column])
+        self._reported = {(c, a, v): int(last) for c, a, v, last in state["reported"]}
+        self.closing.closed = state["closed"]
+
+    def resume(self, first: int, last: int) -> None:
+        """Minutes `first` to `last` were not seen (the node was down): unknown, not quiet."""
+        for counts in self.watched.values():
+            counts.add_gap(first, last)
+        self.closing.resume(last)

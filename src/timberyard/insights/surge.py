@@ -18,6 +18,7 @@ from timberyard.insights.baseline import baseline
 from timberyard.insights.clock import Closing
 from timberyard.insights.columns import MINUTE_MS
 from timberyard.insights.counts import Counts
+from timberyard.insights.kept import KeptRates
 from timberyard.insights.rearm import Episodes
 
 KIND = "template_surge"
@@ -34,7 +35,7 @@ class SurgeLimits:
     max_keys: int = 10_000
 
 
-class TemplateSurge:
+class TemplateSurge(KeptRates):
     def __init__(self, limits: SurgeLimits = SurgeLimits()) -> None:
         self.limits = limits
         self.counts = Counts(("account", "app", "template"), limits.window, limits.weeks, limits.max_keys)
@@ -72,3 +73,9 @@ class TemplateSurge:
         return Anomaly(KIND, account, f"app={app} template={template}", minute * MINUTE_MS, usual.z(lines),
                        f"template {template} of app {app}: {lines} lines in a minute, usually {usual.median:.1f} "
                        f"({usual.source}), {usual.z(lines):.1f} deviations above")
+
+    def resume(self, first: int, last: int) -> None:
+        """As KeptRates; the keys waiting to be judged are not kept, since a restart does not
+        judge the minutes around it."""
+        super().resume(first, last)
+        self._touched.clear()

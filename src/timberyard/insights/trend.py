@@ -93,3 +93,20 @@ class ErrorTrend:
         return Anomaly(KIND, account, f"app={app}", (minute + 1 - limits.window) * MINUTE_MS, to_cross,
                        f"app {app}: errors are {now_ratio:.0%} of lines and rising {slope * 60:.0%} an hour; "
                        f"forecast to reach {limits.threshold:.0%} in {to_cross:.0f} minutes")
+
+    def state(self) -> dict:
+        return {"lines": self.lines.state(), "errors": self.errors.state(),
+                "firing": [list(key) for key in self._firing], "closed": self.closing.closed}
+
+    def load(self, state: dict) -> None:
+        self.lines.load(state["lines"])
+        self.errors.load(state["errors"])
+        self._firing = {tuple(key) for key in state["firing"]}
+        self.closing.closed = state["closed"]
+
+    def resume(self, first: int, last: int) -> None:
+        """Minutes `first` to `last` were not seen (the node was down): not judged (their zero
+        counts are below `min_lines`, so no fit reads them either)."""
+        self.lines.add_gap(first, last)
+        self.errors.add_gap(first, last)
+        self.closing.resume(last)

@@ -18,6 +18,7 @@ from timberyard.insights.baseline import baseline
 from timberyard.insights.clock import Closing
 from timberyard.insights.columns import MINUTE_MS
 from timberyard.insights.counts import Counts
+from timberyard.insights.kept import KeptRates
 from timberyard.insights.rearm import Episodes
 
 SPIKE, DROP = "volume_spike", "volume_drop"
@@ -34,7 +35,7 @@ class VolumeLimits:
     max_keys: int = 10_000
 
 
-class AccountVolume:
+class AccountVolume(KeptRates):
     def __init__(self, limits: VolumeLimits = VolumeLimits()) -> None:
         self.limits = limits
         self.counts = Counts(("account",), limits.window, limits.weeks, limits.max_keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pyarrow as pa
 from alerting import Lines
@@ -12,6 +13,7 @@ from clock import Clock
 
 from timberyard.core.metrics import Metrics
 from timberyard.core.records import DurableBatch
+from timberyard.insights import memory
 from timberyard.insights.anomaly import Anomaly
 from timberyard.insights.detectors import Detectors
 from timberyard.insights.novelty import NoveltyLimits
@@ -124,3 +126,63 @@ def test_a_full_inbox_counts_the_lines_it_could_not_take(db: MetaDB, account: Ac
     watch.enqueue(batch)
     watch.enqueue(batch)
     assert watch.dropped_lines == 4
+
+
+def kept_watch(db: MetaDB, clock: Clock, handed: Handed, path: Path, epoch: str = "epoch-1") -> AnomalyWatch:
+    watch = watch_for(db, clock, handed)
+    watch.path = path
+    watch.load(epoch)
+    return watch
+
+
+def test_a_restarted_watch_knows_its_templates_and_skips_what_it_had_seen_of_the_replay(
+    db: MetaDB, account: AccountInfo, tmp_path: Path,
+) -> None:
+    clock, handed, path = Clock(), Handed(), tmp_path / "insights" / memory.FILE
+    lines = Lines(clock, account.id)
+    first = kept_watch(db, clock, handed, path)
+    first.start()
+    seen = error_batches(lines)
+    first.enqueue(seen)
+    first.stop()  # observes what was queued, then saves
+    assert [a.key for a in handed.found] == ["app=web template=99"] and path.exists()
+
+    clock.advance(3600)  # the node was down an hour
+    again = kept_watch(db, clock, handed, path)
+    assert again.process(seen) == [] and again.metrics.value(OBSERVED) == 0  # a replay of what the file had counted
+    later = lines.batch(["disk on fire"], app=["web"], host=["h1"], level=["ERROR"], template=[99])
+    clock.advance(1)
+    assert again.process(later) == [] and again.metrics.value(OBSERVED) == 1  # known, not new
+    assert len(handed.found) == 1
+
+    forgetful = watch_for(db, clock, handed)  # the control: a watch without its file finds it again
+    assert [a.key for a in forgetful.process(later)] == ["app=web template=99"]
+
+
+def test_a_replay_from_another_write_ahead_log_is_observed(db: MetaDB, account: AccountInfo, tmp_path: Path) -> None:
+    clock, handed, path = Clock(), Handed(), tmp_path / memory.FILE
+    lines = Lines(clock, account.id)
+    first = kept_watch(db, clock, handed, path)
+    batches = error_batches(lines)
+    first.process(batches)
+    first.save()
+    again = kept_watch(db, clock, handed, path, epoch="epoch-2")
+    again.process(batches)
+    assert again.metrics.value(OBSERVED) == 21
+
+
+def test_saving_while_the_thread_observes_never_catches_a_batch_half_done(
+    db: MetaDB, account: AccountInfo, tmp_path: Path,
+) -> None:
+    clock, handed, path = Clock(), Handed(), tmp_path / memory.FILE
+    lines = Lines(clock, account.id)
+    watch = kept_watch(db, clock, handed, path)
+    watch.start()
+    for n in range(40):
+        watch.enqueue(lines.batch(["ok"] * 50, app=[f"app{n % 7}"] * 50, level=["INFO"] * 50, template=[n % 5 + 1] * 50))
+        watch.save()
+    watch.stop()
+    loaded, seen = memory.load(path, Detectors(), watch.now())
+    assert seen == memory.Seen("epoch-1", 40)
+    novelty = loaded.each[0].state()
+    assert sum(int(c.sum()) for c in novelty["lines"]) == 2000
