@@ -46,7 +46,7 @@ def test_kill_9_during_a_run_leaves_no_duplicate_and_loses_nothing(tmp_path: Pat
     server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S), TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
     try:
         assert call(server, "PUT", "/api/v1/archive", server.service_key, json={"destination": {"type": "local", "path": "k"}}).status_code == 200
-        sent = send_hours(server, "a", 20, 300)
+        sent = send_hours(server, "a", 20, 2000)  # a run of about a second: long enough to be killed in the middle
         run = threading.Thread(target=lambda: _swallow(lambda: call(server, "POST", "/api/v1/archive/run", server.service_key)))
         run.start()
         deadline = time.monotonic() + 30
@@ -56,8 +56,10 @@ def test_kill_9_during_a_run_leaves_no_duplicate_and_loses_nothing(tmp_path: Pat
         run.join()
         uploaded_before_kill = len(list(root.rglob("*.json.gz")))
         server.start()
+        assert uploaded_before_kill >= 1
         status = call(server, "GET", "/api/v1/archive/status", server.service_key).json()
-        assert status["interrupted_run_pending"] is True and status["files"] == 0, (status, uploaded_before_kill)
+        # Either the run is still pending, or the node's archive chore (it runs at start) has redone it already.
+        assert status["interrupted_run_pending"] or status["files"] >= uploaded_before_kill, (status, uploaded_before_kill)
         done = call(server, "POST", "/api/v1/archive/run", server.service_key)
         assert done.status_code == 200, done.text
         sent += send_hours(server, "b", 3, 100)
