@@ -34,8 +34,9 @@ def sweep(shared: SharedBatch, nodes: Iterable[Node]) -> None:
     line = shared.text("line")
     found: dict[Term | Phrase, np.ndarray] = {}
     _search(line, words, None, found)
+    nowhere = pa.array(np.zeros(shared.num_rows, dtype=bool))  # shared by the words no line has
     for word in words:
-        shared.answers[word] = pa.array(found.get(word, np.zeros(shared.num_rows, dtype=bool)))
+        shared.answers[word] = pa.array(found[word]) if word in found else nowhere
 
 
 def _search(line: pa.Array, words: list[Term | Phrase], rows: np.ndarray | None, found: dict[Term | Phrase, np.ndarray]) -> None:
