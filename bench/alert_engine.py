@@ -70,13 +70,14 @@ def fresh_engine(meta: MetaDB, now: datetime) -> AlertEngine:
     return engine
 
 
-def coalesced(batches: list[DurableBatch]) -> list[list[DurableBatch]]:
-    """What the inbox hands the engine under load: runs of batches up to COALESCE_LINES lines."""
+def coalesced(batches: list[DurableBatch], lines: int) -> list[list[DurableBatch]]:
+    """What the inbox hands the engine: runs of batches of `lines` lines (COALESCE_LINES when
+    the engine is behind, one request's when it keeps up)."""
     runs, run, size = [], [], 0
     for batch in batches:
         run.append(batch)
         size += batch.lines
-        if size >= COALESCE_LINES:
+        if size >= lines:
             runs.append(run)
             run, size = [], 0
     return runs + ([run] if run else [])
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--take", type=int, default=COALESCE_LINES,
+                        help=f"lines the engine takes at once (default {COALESCE_LINES:,}, the inbox's most; 1000: one request)")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of one pass")
     args = parser.parse_args(argv)
     now = datetime.now(UTC)
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = MetaDB.open(f"sqlite:///{tmp}/meta.sqlite3")
         account = meta.create_account("bench").id
         batches = durable_batches(meta, account, args.lines, args.seed, now_ms)
-        runs = coalesced(batches)
+        runs = coalesced(batches, args.take)
         without = MetaDB.open(f"sqlite:///{tmp}/without.sqlite3")  # the same node with no alerts
         add_alerts(meta, account, args.alerts, now)
         figures: dict[str, list[float]] = {"none": [], "alerts": []}
@@ -122,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         meta.close()
         without.close()
     lines = sum(batch.lines for batch in batches)
+    print(f"{len(runs)} takes of about {lines // len(runs):,} lines")
     for label, name in (("none", "no alerts (reference)"), ("alerts", f"{args.alerts:,} alerts")):
         best = min(figures[label])
         print(f"{name:24} {lines / best:>12,.0f} lines/s  (CPU {best:.2f} s for {lines:,} lines, best of {args.repeat};"

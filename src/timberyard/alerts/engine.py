@@ -44,7 +44,7 @@ from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
 from timberyard.insights import findings
-from timberyard.search.text_sweep import sweep
+from timberyard.search.text_sweep import TextSweep
 from timberyard.search.to_arrow import SharedBatch
 from timberyard.meta import alerts as repo
 from timberyard.meta.anomalies import AnomalyRecord
@@ -58,6 +58,7 @@ Deliver = Callable[[Notification, list[int]], None]
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
+GATHER_S = 0.5  # under load, evaluate at most this often: a few large batches a second, not each request's
 GRACE_MS = 1500  # a window closes this long after its end, so lines still in the WAL's fsync count
 SILENCE_PAUSE = timedelta(hours=24)
 
@@ -110,11 +111,12 @@ class AlertEngine:
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
         self._groups: dict[str, list[_Group]] = {}
+        self._sweeps: dict[str, TextSweep] = {}  # the words of each account's alerts
         self._rates: dict[str, list[LoadedAlert]] = {}
         self._hourly = HourlyCounts()
         self._seq = 0
         self._last_persist = self._loaded_at = now()
-        self._inbox = Inbox("alert evaluation", "evaluated")
+        self._inbox = Inbox("alert evaluation", "evaluated", gather_s=GATHER_S)
         self._anomalies: collections.deque[AnomalyRecord] = collections.deque()
         self._reload = threading.Event()
 
@@ -216,6 +218,10 @@ class AlertEngine:
                     by_selection[key] = _Group(compile_selection(*key))
                 by_selection[key].alerts.append(alert)
         self._groups = {account: list(by.values()) for account, by in groups.items()}
+        self._sweeps = {
+            account: TextSweep(group.select.node for group in by if group.select.node is not None)
+            for account, by in self._groups.items()
+        }
         self._rates = rates
 
     # -- counting ------------------------------------------------------------------------------
@@ -239,7 +245,8 @@ class AlertEngine:
             arrivals, events = arrivals_ms(rows), event_times_ms(rows)
             due = [(group, fresh) for group in groups if (fresh := [alert for alert in group.alerts if batch.seq > alert.seq])]
             lines = SharedBatch(rows)  # what the selections test, each distinct test once
-            sweep(lines, [group.select.node for group, _ in due if group.select.node is not None])
+            if due:
+                self._sweeps[account](lines)
             samples = Samples(rows)
             for group, fresh in due:
                 matched = np.flatnonzero(group.select(lines))

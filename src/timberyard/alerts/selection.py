@@ -57,14 +57,21 @@ class Selection:
         """One bool per line."""
         if not isinstance(lines, SharedBatch):
             lines = SharedBatch(lines)
+        if not self._exact and not self._tags and self._matches is not None:  # most alerts: a query alone
+            return self._query(lines)
         keep = np.ones(lines.num_rows, dtype=bool)
         for column, values in self._exact:
             keep &= _kept(lines, ("in", column, values), lambda: _any_of(lines, column, values))
         if self._tags:
             keep &= _kept(lines, ("tags", self._tags), lambda: _any_tag(lines, self._tags))
         if self._matches is not None and keep.any():
-            keep &= pc.fill_null(self._matches(lines), False).to_numpy(zero_copy_only=False)
+            keep &= self._query(lines)
         return keep
+
+    def _query(self, lines: SharedBatch) -> np.ndarray:
+        assert self._matches is not None
+        found = self._matches(lines)
+        return (pc.fill_null(found, False) if found.null_count else found).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
 
 def compile_selection(query: str, filters: ViewFilters, scope: tuple[str, ...] | None = None) -> Selection:

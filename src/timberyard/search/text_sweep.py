@@ -7,7 +7,8 @@ prefilter `to_arrow` runs for one word), then halves the set of words and search
 only in the lines the whole set found, and so on: a word that no line contains is settled by
 the first pass, and the passes for the others read fewer and fewer lines. A group of at most
 `_ALONE` words tests each of its words on its lines, and each word's exact test (its term
-pattern or lowered phrase, `to_arrow.text_test`) runs only on the lines its own search found.
+pattern or lowered phrase, `to_arrow.text_test`) runs only on the lines its own search found. `TextSweep` holds the
+words of a set of queries and their searches, made once for batch after batch.
 The answers are kept in the `SharedBatch`, where every filter compiled by `compile_filter`
 finds them: the same answers, per line, as each filter computing its own.
 """
@@ -28,30 +29,43 @@ _ALONE = 4  # a group this small tests its words one by one on the lines it foun
 
 def sweep(shared: SharedBatch, nodes: Iterable[Node]) -> None:
     """Keep in `shared` the answer of every term and phrase of `nodes` over the whole batch."""
-    words = sorted({word for node in nodes for word in _words(node) if word not in shared.answers}, key=_order)
-    if not words or not shared.num_rows:
-        return
-    line = shared.text("line")
-    found: dict[Term | Phrase, np.ndarray] = {}
-    _search(line, words, None, found)
-    nowhere = pa.array(np.zeros(shared.num_rows, dtype=bool))  # shared by the words no line has
-    for word in words:
-        shared.answers[word] = pa.array(found[word]) if word in found else nowhere
+    TextSweep(nodes)(shared)
 
 
-def _search(line: pa.Array, words: list[Term | Phrase], rows: np.ndarray | None, found: dict[Term | Phrase, np.ndarray]) -> None:
-    """Find the lines of each of `words` among `rows` (None: every line) of `line`."""
-    values = line if rows is None else line.take(pa.array(rows))
-    if len(words) <= _ALONE:
-        for word in words:
-            _exact(line, word, values, rows, found)
-        return
-    hit = pc.match_substring_regex(values, _any_of(words)).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(hit) if rows is None else rows[hit]
-    if len(rows):
-        half = len(words) // 2
-        _search(line, words[:half], rows, found)
-        _search(line, words[half:], rows, found)
+class TextSweep:
+    """The terms and phrases of many queries, made ready once (sorted, their searches written)
+    to be searched for in batch after batch."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.words = sorted({word for node in nodes for word in _words(node)}, key=_order)
+        self._patterns: dict[tuple[int, int], str] = {}
+
+    def __call__(self, shared: SharedBatch) -> None:
+        """Keep in `shared` the answer of every word over the whole batch."""
+        if not self.words or not shared.num_rows:
+            return
+        line = shared.text("line")
+        found: dict[Term | Phrase, np.ndarray] = {}
+        self._search(line, 0, len(self.words), None, found)
+        nowhere = pa.array(np.zeros(shared.num_rows, dtype=bool))  # shared by the words no line has
+        for word in self.words:
+            shared.answers[word] = pa.array(found[word]) if word in found else nowhere
+
+    def _search(self, line: pa.Array, lo: int, hi: int, rows: np.ndarray | None, found: dict[Term | Phrase, np.ndarray]) -> None:
+        """Find the lines of each of words[lo:hi] among `rows` (None: every line) of `line`."""
+        values = line if rows is None else line.take(pa.array(rows))
+        if hi - lo <= _ALONE:
+            for word in self.words[lo:hi]:
+                _exact(line, word, values, rows, found)
+            return
+        if (lo, hi) not in self._patterns:
+            self._patterns[(lo, hi)] = _any_of(self.words[lo:hi])
+        hit = pc.match_substring_regex(values, self._patterns[(lo, hi)]).to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(hit) if rows is None else rows[hit]
+        if len(rows):
+            middle = (lo + hi) // 2
+            self._search(line, lo, middle, rows, found)
+            self._search(line, middle, hi, rows, found)
 
 
 def _exact(line: pa.Array, word: Term | Phrase, values: pa.Array, rows: np.ndarray | None, found: dict) -> None:
