@@ -44,7 +44,7 @@ from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
 from timberyard.insights import findings
-from timberyard.search.text_sweep import TextSweep
+from timberyard.search.text_sweep import WORTH_IT, TextSweep
 from timberyard.search.to_arrow import SharedBatch
 from timberyard.meta import alerts as repo
 from timberyard.meta.anomalies import AnomalyRecord
@@ -218,10 +218,11 @@ class AlertEngine:
                     by_selection[key] = _Group(compile_selection(*key))
                 by_selection[key].alerts.append(alert)
         self._groups = {account: list(by.values()) for account, by in groups.items()}
-        self._sweeps = {
+        sweeps = {
             account: TextSweep(group.select.node for group in by if group.select.node is not None)
             for account, by in self._groups.items()
         }
+        self._sweeps = {account: sweep for account, sweep in sweeps.items() if len(sweep.words) >= WORTH_IT}
         self._rates = rates
 
     # -- counting ------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ class AlertEngine:
             arrivals, events = arrivals_ms(rows), event_times_ms(rows)
             due = [(group, fresh) for group in groups if (fresh := [alert for alert in group.alerts if batch.seq > alert.seq])]
             lines = SharedBatch(rows)  # what the selections test, each distinct test once
-            if due:
+            if due and account in self._sweeps:
                 self._sweeps[account](lines)
             samples = Samples(rows)
             for group, fresh in due:

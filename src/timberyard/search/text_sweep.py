@@ -25,6 +25,9 @@ from timberyard.search.ast import And, Node, Not, Or, Phrase, Term
 from timberyard.search.to_arrow import SharedBatch, text_test
 
 _ALONE = 4  # a group this small tests its words one by one on the lines it found
+# Below this many words a sweep saves little, and each filter testing its own words can test
+# them on the lines its other checks left open (an app's lines, say) rather than on all.
+WORTH_IT = 8
 
 
 def sweep(shared: SharedBatch, nodes: Iterable[Node]) -> None:
