@@ -3,6 +3,7 @@ and the time from a line's ingest 200 to its notification's arrival.
 
     .venv/bin/python bench/alerts.py                       # the figures (about 6 minutes)
     .venv/bin/python bench/alerts.py --probes 10 --cost-lines 100000   # a quicker check
+    .venv/bin/python bench/alerts.py --only cost                        # phase 4 alone
 
 One phase after another (the machine has two cores):
 1. idle: --probes immediate presence alerts (threshold 1, each on its own word), one probe line
@@ -278,18 +279,20 @@ def run(args, report: dict) -> None:
     cmd = timberyard_command(args.timberyard)
     receiver = Receiver()
     try:
-        node = Node(cmd, args.out, "latency")
-        try:
-            channel = node.webhook(receiver)
-            console.print(f"idle: {args.probes} immediate alerts, one probe line each …")
-            report["idle"] = latencies(node, receiver, channel, "idle", args.probes)
-            console.print(f"under load: {args.probes} probes while {args.load_rate:,} lines/s are pushed …")
-            report["loaded"] = under_load(node, receiver, channel, args)
-            console.print(f"end of interval: {args.eoi_probes} 30 s alerts …")
-            report["end_of_interval"] = end_of_interval(node, receiver, channel, args.eoi_probes)
-        finally:
-            node.close()
-        report["cost"] = cost(cmd, args, receiver)
+        if args.only != "cost":
+            node = Node(cmd, args.out, "latency")
+            try:
+                channel = node.webhook(receiver)
+                console.print(f"idle: {args.probes} immediate alerts, one probe line each …")
+                report["idle"] = latencies(node, receiver, channel, "idle", args.probes)
+                console.print(f"under load: {args.probes} probes while {args.load_rate:,} lines/s are pushed …")
+                report["loaded"] = under_load(node, receiver, channel, args)
+                console.print(f"end of interval: {args.eoi_probes} 30 s alerts …")
+                report["end_of_interval"] = end_of_interval(node, receiver, channel, args.eoi_probes)
+            finally:
+                node.close()
+        if args.only != "latency":
+            report["cost"] = cost(cmd, args, receiver)
     finally:
         receiver.close()
 
@@ -336,6 +339,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--eoi-probes", type=int, default=3, help="end-of-interval probe alerts (default 3)")
     p.add_argument("--cost-lines", type=int, default=300_000, help="lines per cost run (default 300000)")
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    p.add_argument("--only", choices=("latency", "cost"),
+                   help="run only phases 1-3 (latency) or only phase 4 (cost: with and without 1,000 alerts)")
     p.add_argument("--timberyard", help="the timberyard executable (default: the one next to this Python)")
     p.add_argument("--out", type=Path, default=BENCH / "out", help="where the JSON report goes (default bench/out)")
     args = p.parse_args(argv)

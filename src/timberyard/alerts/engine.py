@@ -37,13 +37,15 @@ import pyarrow.compute as pc
 from timberyard.alerts.definition import AlertDefinition, parse_definition
 from timberyard.alerts.index_rate import HourlyCounts, rate_verdict
 from timberyard.alerts.notification import Notification
-from timberyard.alerts.samples import sample_lines
-from timberyard.alerts.selection import Selector, compile_selection
+from timberyard.alerts.samples import Samples
+from timberyard.alerts.selection import Selection, compile_selection
 from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_ms, split_by_window, window_start_ms
 from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
 from timberyard.insights import findings
+from timberyard.search.text_sweep import WORTH_IT, TextSweep
+from timberyard.search.to_arrow import SharedBatch
 from timberyard.meta import alerts as repo
 from timberyard.meta.anomalies import AnomalyRecord
 from timberyard.meta.database import MetaDB
@@ -56,6 +58,7 @@ Deliver = Callable[[Notification, list[int]], None]
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
+GATHER_S = 0.5  # under load, evaluate at most this often: a few large batches a second, not each request's
 GRACE_MS = 1500  # a window closes this long after its end, so lines still in the WAL's fsync count
 SILENCE_PAUSE = timedelta(hours=24)
 
@@ -85,7 +88,7 @@ class LoadedAlert:
 
 @dataclass
 class _Group:
-    select: Selector
+    select: Selection
     alerts: list[LoadedAlert] = field(default_factory=list)
 
 
@@ -108,11 +111,12 @@ class AlertEngine:
         self.public_url = public_url.rstrip("/")
         self.alerts: dict[int, LoadedAlert] = {}
         self._groups: dict[str, list[_Group]] = {}
+        self._sweeps: dict[str, TextSweep] = {}  # the words of each account's alerts
         self._rates: dict[str, list[LoadedAlert]] = {}
         self._hourly = HourlyCounts()
         self._seq = 0
         self._last_persist = self._loaded_at = now()
-        self._inbox = Inbox("alert evaluation", "evaluated")
+        self._inbox = Inbox("alert evaluation", "evaluated", gather_s=GATHER_S)
         self._anomalies: collections.deque[AnomalyRecord] = collections.deque()
         self._reload = threading.Event()
 
@@ -214,6 +218,11 @@ class AlertEngine:
                     by_selection[key] = _Group(compile_selection(*key))
                 by_selection[key].alerts.append(alert)
         self._groups = {account: list(by.values()) for account, by in groups.items()}
+        sweeps = {
+            account: TextSweep(group.select.node for group in by if group.select.node is not None)
+            for account, by in self._groups.items()
+        }
+        self._sweeps = {account: sweep for account, sweep in sweeps.items() if len(sweep.words) >= WORTH_IT}
         self._rates = rates
 
     # -- counting ------------------------------------------------------------------------------
@@ -235,25 +244,26 @@ class AlertEngine:
                 continue
             rows = table.filter(pc.equal(accounts, account))
             arrivals, events = arrivals_ms(rows), event_times_ms(rows)
-            for group in groups:
-                fresh = [alert for alert in group.alerts if batch.seq > alert.seq]
-                if not fresh:
-                    continue
-                matched = np.flatnonzero(group.select(rows))
+            due = [(group, fresh) for group in groups if (fresh := [alert for alert in group.alerts if batch.seq > alert.seq])]
+            lines = SharedBatch(rows)  # what the selections test, each distinct test once
+            if due and account in self._sweeps:
+                self._sweeps[account](lines)
+            samples = Samples(rows)
+            for group, fresh in due:
+                matched = np.flatnonzero(group.select(lines))
                 if len(matched):
-                    self._count_all(fresh, rows, matched, arrivals[matched], events[matched])
+                    self._count_all(fresh, samples, matched, arrivals[matched], events[matched])
             everything = np.arange(rows.num_rows)
             fresh_rates = [alert for alert in rates if batch.seq > alert.seq]
             if fresh_rates:
-                self._count_all(fresh_rates, rows, everything, arrivals, events)
+                self._count_all(fresh_rates, samples, everything, arrivals, events)
 
     def _count_all(
-        self, alerts: list[LoadedAlert], rows: pa.Table, matched: np.ndarray, arrivals: np.ndarray, events: np.ndarray
+        self, alerts: list[LoadedAlert], samples: Samples, matched: np.ndarray, arrivals: np.ndarray, events: np.ndarray
     ) -> None:
         """Count lines for alerts that selected the same ones: windows are split once per
-        interval and sample lines made once per window, however many alerts share them."""
+        interval, and each sample line is made once per batch, however many alerts want it."""
         splits: dict[int, list[tuple[int, np.ndarray, int]]] = {}
-        samples: dict[tuple[int, int], list[dict[str, Any]]] = {}
         last_arrival = _at(int(arrivals.max()))
         for alert in alerts:
             interval = alert.definition.interval_s
@@ -265,9 +275,7 @@ class AlertEngine:
                     late = len(positions)  # its window was already decided: counted here, as late
                 wanted: list[dict[str, Any]] = []
                 if window.wants_samples() and alert.definition.kind != "index_rate":
-                    if (interval, start) not in samples:
-                        samples[(interval, start)] = sample_lines(rows, matched[positions[:SAMPLES]])
-                    wanted = samples[(interval, start)]
+                    wanted = samples.at(matched[positions[:SAMPLES]])
                 window.add(len(positions), late, wanted)
                 alert.dirty = True
                 definition = alert.definition

@@ -200,11 +200,18 @@ def load_states(session: Session) -> dict[int, StateRecord]:
 def save_states(session: Session, states: Iterable[StateRecord], now: datetime | None = None) -> None:
     """Upsert; a state of an alert deleted meanwhile is dropped."""
     now = now or utcnow()
+    states = list(states)
     existing = set(session.scalars(select(Alert.id)))
+    ids = [state.alert_id for state in states]
+    saved = {  # a query per 500 rows, not one per row: an engine saves a thousand every few seconds
+        row.alert_id: row
+        for start in range(0, len(ids), 500)
+        for row in session.scalars(select(AlertState).where(AlertState.alert_id.in_(ids[start : start + 500])))
+    }
     for state in states:
         if state.alert_id not in existing:
             continue
-        row = session.get(AlertState, state.alert_id) or AlertState(alert_id=state.alert_id)
+        row = saved.get(state.alert_id) or AlertState(alert_id=state.alert_id)
         row.window_start, row.matches, row.late_lines = state.window_start, state.matches, state.late_lines
         row.samples, row.seq = _json(state.samples), state.seq
         row.last_evaluated_window, row.last_fired_window = state.last_evaluated_window, state.last_fired_window

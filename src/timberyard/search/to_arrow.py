@@ -47,31 +47,56 @@ StringTest = Callable[[pa.Array], pa.Array]
 _FIELDS = "fields"
 
 
+class SharedBatch:
+    """One batch that many filters test, as an alert engine tests each durable batch with every
+    alert of an account: each column is read as one array once, and each node's answer over the
+    whole batch is computed once and kept (`answers`), so a term, an app or a level that a
+    hundred alerts name costs one test. Only for the batch it was made for."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.num_rows = batch.num_rows
+        self.columns: dict[str, pa.Array | None] = {}
+        self.answers: dict[object, pa.BooleanArray | np.ndarray] = {}  # by search node, or a caller's own key
+
+    def column(self, name: str) -> pa.Array | None:
+        if name not in self.columns:
+            values = self.batch.column(name) if name in self.batch.schema.names else None
+            if isinstance(values, pa.ChunkedArray):
+                values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+            self.columns[name] = values
+        return self.columns[name]
+
+    def text(self, name: str) -> pa.Array:
+        """A string column with nulls as "" (an absent column: all "")."""
+        values = self.column(name)
+        if values is None:
+            return pa.repeat(pa.scalar("", pa.string()), self.num_rows)  # type: ignore[no-any-return]
+        return pc.fill_null(values, "") if values.null_count else values
+
+    def knows(self, node: Node) -> bool:
+        """Whether the answer for `node` over the whole batch is kept (or is a NOT of one)."""
+        return node in self.answers or (isinstance(node, Not) and self.knows(node.item))
+
+
 class _Lines:
     """Lines of a batch being tested: all of them, or the subset (`rows`, indices into the batch)
-    an AND or OR has not decided yet. A column is read as one array, taken to the subset when a
-    check first needs it, and kept for the other checks; nulls read as ""."""
+    an AND or OR has not decided yet. A column is read as one array (shared by every filter that
+    tests the same `SharedBatch`), taken to the subset when a check first needs it, and kept for
+    the other checks; nulls read as ""."""
 
-    def __init__(
-        self, batch: Batch, rows: pa.Array | None = None, whole: dict[str, pa.Array | None] | None = None
-    ) -> None:
-        self.batch = batch
+    def __init__(self, shared: SharedBatch, rows: pa.Array | None = None) -> None:
+        self.shared = shared
         self.rows = rows
-        self.length = batch.num_rows if rows is None else len(rows)
-        self._whole = {} if whole is None else whole  # the batch's columns, shared with subsets
+        self.length = shared.num_rows if rows is None else len(rows)
         self._mine: dict[str, pa.Array | None] = {}
 
     def subset(self, selected: np.ndarray) -> _Lines:
         positions = pa.array(np.flatnonzero(selected))
-        return _Lines(self.batch, positions if self.rows is None else self.rows.take(positions), self._whole)
+        return _Lines(self.shared, positions if self.rows is None else self.rows.take(positions))
 
     def _batch_column(self, name: str) -> pa.Array | None:
-        if name not in self._whole:
-            values = self.batch.column(name) if name in self.batch.schema.names else None
-            if isinstance(values, pa.ChunkedArray):
-                values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-            self._whole[name] = values
-        return self._whole[name]
+        return self.shared.column(name)
 
     def _cached(self, key: str, read: Callable[[], pa.Array | None]) -> pa.Array | None:
         if key not in self._mine:
@@ -130,16 +155,34 @@ Evaluate = Callable[[_Lines], pa.BooleanArray]
 
 
 def compile_filter(node: Node) -> Filter:
-    """A function giving, for each line of a batch, whether it matches `node` (never null)."""
+    """A function giving, for each line of a batch, whether it matches `node` (never null). Given
+    a `SharedBatch`, it shares columns and answers with the other filters that test it."""
     evaluate = _compile(node)
 
-    def matches(batch: Batch) -> pa.BooleanArray:
-        return evaluate(_Lines(batch))
+    def matches(batch: Batch | SharedBatch) -> pa.BooleanArray:
+        return evaluate(_Lines(batch if isinstance(batch, SharedBatch) else SharedBatch(batch)))
 
     return matches
 
 
 def _compile(node: Node) -> Evaluate:
+    """The node's test, answering from (and into) the batch's kept answers: over the whole
+    batch it is computed once per `SharedBatch`; over a subset, a kept answer is taken to it."""
+    evaluate = _compile_node(node)
+
+    def answered(lines: _Lines) -> pa.BooleanArray:
+        answers = lines.shared.answers
+        known = answers.get(node)
+        if lines.rows is None:
+            if known is None:
+                known = answers[node] = evaluate(lines)
+            return known
+        return evaluate(lines) if known is None else known.take(lines.rows)
+
+    return answered
+
+
+def _compile_node(node: Node) -> Evaluate:
     match node:
         case MatchAll():
             return lambda lines: lines.constant(True)
@@ -150,12 +193,8 @@ def _compile(node: Node) -> Evaluate:
         case Not(item):
             evaluate = _compile(item)
             return lambda lines: pc.invert(evaluate(lines))
-        case Term(text):
-            pattern = term_pattern(text)
-            return _containing(text, lambda line: pc.match_substring_regex(line, pattern))
-        case Phrase(text):
-            needle = ascii_lower(text)
-            return _containing(text, lambda line: pc.match_substring(pc.ascii_lower(line), needle))
+        case Term(text) | Phrase(text):
+            return _containing(text, text_test(node))
         case FieldMatch(field, op, value):
             return _on_text(field, _string_test(op, value), _numbers([value]))
         case FieldIn(field, values):
@@ -168,6 +207,16 @@ def _compile(node: Node) -> Evaluate:
         case Compare(field, op, value):
             return _compare(field, _COMPARE[op], value)
     raise TypeError(f"not a search node: {node!r}")  # pragma: no cover
+
+
+def text_test(node: Term | Phrase) -> StringTest:
+    """The exact test of a term (its RE2 pattern) or a phrase (its lowered search) on lines; it
+    holds only on lines that contain the node's text in any case (`_containing`)."""
+    if isinstance(node, Term):
+        pattern = term_pattern(node.text)
+        return lambda line: pc.match_substring_regex(line, pattern)
+    needle = ascii_lower(node.text)
+    return lambda line: pc.match_substring(pc.ascii_lower(line), needle)
 
 
 def _containing(text: str, exact: StringTest) -> Evaluate:
@@ -195,18 +244,19 @@ def _containing(text: str, exact: StringTest) -> Evaluate:
 _WHOLE_BATCH_ABOVE = 0.5
 
 
-def _decide(checks: list[tuple[int, Evaluate]], settled: bool) -> Evaluate:
-    """AND (`settled` false) or OR (true) of (cost, check) pairs, cheapest first. A line whose
-    answer is `settled` keeps it, so a further check runs on the lines still open only."""
+def _decide(checks: list[tuple[int, Node, Evaluate]], settled: bool) -> Evaluate:
+    """AND (`settled` false) or OR (true) of (cost, node, check), cheapest first. A line whose
+    answer is `settled` keeps it, so a further check runs on the lines still open only (unless
+    the batch already knows the check's answer for every line)."""
     combine = pc.or_ if settled else pc.and_
 
     def evaluate(lines: _Lines) -> pa.BooleanArray:
-        mask = checks[0][1](lines)
-        for cost, check in checks[1:]:
+        mask = checks[0][2](lines)
+        for cost, node, check in checks[1:]:
             still_open = len(mask) - mask.true_count if settled else mask.true_count
             if not still_open:
                 break
-            if still_open >= len(mask) * _SUBSET_BELOW[cost]:
+            if still_open >= len(mask) * _SUBSET_BELOW[cost] or (lines.rows is None and lines.shared.knows(node)):
                 mask = combine(mask, check(lines))
                 continue
             found = mask.to_numpy(zero_copy_only=False)
@@ -224,8 +274,8 @@ def _decide(checks: list[tuple[int, Evaluate]], settled: bool) -> Evaluate:
 _SUBSET_BELOW = (0.5, 0.9)
 
 
-def _cheapest_first(items: tuple[Node, ...]) -> list[tuple[int, Evaluate]]:
-    return sorted(((_cost(item), _compile(item)) for item in items), key=lambda pair: pair[0])
+def _cheapest_first(items: tuple[Node, ...]) -> list[tuple[int, Node, Evaluate]]:
+    return sorted(((_cost(item), item, _compile(item)) for item in items), key=lambda check: check[0])
 
 
 def _cost(node: Node) -> int:

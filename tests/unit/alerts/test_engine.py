@@ -378,3 +378,27 @@ def test_anomaly_alerts_keep_the_cooldown_and_skip_scoped_authors(
     engine.notify_anomalies()
     assert [n.anomaly_kind for n, _ in delivered.sent] == ["volume_spike"]
     assert history(db, account, alert_id) == [("firing", None, 1), ("suppressed", "cooldown", 1)]
+
+
+def test_many_alerts_count_what_each_selection_finds_alone(
+    db: MetaDB, account: AccountInfo, clock: Clock, delivered: Delivered, lines: Lines
+) -> None:
+    """Enough words for the engine's sweep of all of them at once (search/text_sweep.py)."""
+    from timberyard.alerts.selection import Selection
+    from timberyard.meta.views import ViewFilters
+    from timberyard.search.text_sweep import WORTH_IT
+
+    words = ["error", "timeout", "refused", "disk", "Restart", "zz1", "zz12", "x-1", '"conn refused"', "denied"]
+    queries = [f"{word} -zz{i}" for i, word in enumerate(words)] + words + ["level:error disk", "app:api -error"]
+    ids = {add_alert(db, account, clock, name=f"a{i}", query=query, threshold=1000): query for i, query in enumerate(queries)}
+    engine = engine_for(db, clock, delivered)
+    assert len(engine._sweeps[account.id].words) >= WORTH_IT
+    engine.tick()
+    texts = ["error: disk full zz12", "Timeout talking to db", "conn refused by x-1", "restarting zz1", "ZZ120 error",
+             "access DENIED", "errors everywhere", "fine", "x-12 refused", "disk ok zz0"]
+    [batch] = lines.batch(texts, level=["error", "info"] * 5, app=["api", "web"] * 5)
+    engine.process([batch])
+    for alert_id, query in ids.items():
+        expected = int(Selection(query, ViewFilters())(batch.table).sum())
+        assert engine.alerts[alert_id].window.matches == expected, query
+    assert any(engine.alerts[alert_id].window.matches for alert_id in ids)
