@@ -44,13 +44,13 @@ from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
 from timberyard.insights import findings
-from timberyard.search.text_sweep import WORTH_IT, TextSweep
-from timberyard.search.to_arrow import SharedBatch
 from timberyard.meta import alerts as repo
 from timberyard.meta.anomalies import AnomalyRecord
 from timberyard.meta.database import MetaDB
 from timberyard.meta.models import utcnow
 from timberyard.meta.views import filters_from
+from timberyard.search.text_sweep import WORTH_IT, TextSweep
+from timberyard.search.to_arrow import SharedBatch
 
 log = logging.getLogger(__name__)
 
