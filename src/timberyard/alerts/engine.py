@@ -58,7 +58,7 @@ Deliver = Callable[[Notification, list[int]], None]
 TICK_S = 0.5
 PERSIST_S = 2.0
 RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and other nodes' edits within this
-GATHER_S = 0.5  # under load, evaluate at most this often: a few large batches a second, not each request's
+GATHER_S = 1.0  # under load, evaluate at most this often: a few large batches a second, not each request's
 GRACE_MS = 1500  # a window closes this long after its end, so lines still in the WAL's fsync count
 SILENCE_PAUSE = timedelta(hours=24)
 
