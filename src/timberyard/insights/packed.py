@@ -27,7 +27,7 @@ def encode(state: object) -> bytes:
 def _packed(value: object) -> object:
     if isinstance(value, np.ndarray):
         return pack(value)
-    raise NotImplementedError(f"cannot keep a {type(value).__name__}")
+    raise TypeError(f"the detectors' snapshot cannot keep a {type(value).__name__}")  # a detector's state() is wrong
 
 
 def pack(values: np.ndarray) -> dict:
