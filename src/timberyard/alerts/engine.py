@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from timberyard.alerts.notification import Notification
 from timberyard.alerts.samples import Samples
 from timberyard.alerts.selection import Selection, compile_selection
 from timberyard.alerts.windows import SAMPLES, Window, arrivals_ms, event_times_ms, split_by_window, window_start_ms
+from timberyard.core.clock import datetime_of, ms_of
 from timberyard.core.errors import BadRequest
 from timberyard.core.inbox import Inbox
 from timberyard.core.records import DurableBatch
@@ -61,14 +62,6 @@ RELOAD_S = 30.0  # and whenever this node's API changes an alert; views and othe
 GATHER_S = 1.0  # under load, evaluate at most this often: a few large batches a second, not each request's
 GRACE_MS = 1500  # a window closes this long after its end, so lines still in the WAL's fsync count
 SILENCE_PAUSE = timedelta(hours=24)
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
 
 
 @dataclass
@@ -264,7 +257,7 @@ class AlertEngine:
         """Count lines for alerts that selected the same ones: windows are split once per
         interval, and each sample line is made once per batch, however many alerts want it."""
         splits: dict[int, list[tuple[int, np.ndarray, int]]] = {}
-        last_arrival = _at(int(arrivals.max()))
+        last_arrival = datetime_of(int(arrivals.max()))
         for alert in alerts:
             interval = alert.definition.interval_s
             if interval not in splits:
@@ -297,7 +290,7 @@ class AlertEngine:
     def tick(self) -> None:
         """Close every window whose end (plus GRACE_MS) has passed, then save state if due."""
         now = self.now()
-        now_ms = _ms(now)
+        now_ms = ms_of(now)
         for alert in list(self.alerts.values()):
             if alert.view_missing:
                 continue
@@ -341,12 +334,12 @@ class AlertEngine:
         if definition.kind == "presence":
             holds, reason = window.matches >= definition.threshold, _presence_reason(window, definition)
         elif definition.kind == "absence":
-            if window.start_ms < _ms(alert.record.created_at):
+            if window.start_ms < ms_of(alert.record.created_at):
                 return  # the alert saw only part of this window: too few lines proves nothing
             holds, reason = window.matches < definition.threshold, _absence_reason(window, definition)
             if holds:
                 silent_since = alert.last_line_at or alert.record.created_at
-                end = _at(window.end_ms)
+                end = datetime_of(window.end_ms)
                 if end - silent_since >= SILENCE_PAUSE:
                     if end - timedelta(seconds=definition.interval_s) - silent_since >= SILENCE_PAUSE:
                         return  # paused, and already said so
@@ -366,7 +359,7 @@ class AlertEngine:
         now = self.now()
         suppressed_by = self._suppression(alert, now, state)
         record = self.meta.transact(
-            repo.record_firing, alert.record.id, alert.record.account_id, _at(window.start_ms), _at(window.end_ms),
+            repo.record_firing, alert.record.id, alert.record.account_id, datetime_of(window.start_ms), datetime_of(window.end_ms),
             "suppressed" if suppressed_by else state, window.matches, alert.definition.threshold, reason,
             window.samples, window.late, suppressed_by, now, write=True,
         )
@@ -469,7 +462,7 @@ def _lag_verdict(lag_s: float | None, definition: AlertDefinition) -> tuple[bool
 
 def _same_hours(window: Window) -> list[datetime]:
     """The same UTC hour of the week in the eight weeks before the window."""
-    hour = _at(window.start_ms).replace(minute=0, second=0, microsecond=0)
+    hour = datetime_of(window.start_ms).replace(minute=0, second=0, microsecond=0)
     return [hour - timedelta(weeks=k) for k in range(1, 9)]
 
 
@@ -484,11 +477,11 @@ def _save(session: Any, states: list[repo.StateRecord], hourly: dict[tuple[str, 
 
 def _restore(alert: LoadedAlert, state: repo.StateRecord) -> None:
     if state.window_start is not None:
-        window = Window(_ms(state.window_start), alert.definition.interval_s, state.matches, state.late_lines, state.samples)
+        window = Window(ms_of(state.window_start), alert.definition.interval_s, state.matches, state.late_lines, state.samples)
         alert.window = window
     alert.seq = state.seq
-    alert.last_evaluated_ms = _ms(state.last_evaluated_window) if state.last_evaluated_window else None
-    alert.last_fired_window_ms = _ms(state.last_fired_window) if state.last_fired_window else None
+    alert.last_evaluated_ms = ms_of(state.last_evaluated_window) if state.last_evaluated_window else None
+    alert.last_fired_window_ms = ms_of(state.last_fired_window) if state.last_fired_window else None
     alert.last_fired_at, alert.firing, alert.last_line_at = state.last_fired_at, state.firing, state.last_line_at
     alert.dirty = False
 
@@ -497,13 +490,13 @@ def _state(alert: LoadedAlert) -> repo.StateRecord:
     window = alert.window
     return repo.StateRecord(
         alert_id=alert.record.id,
-        window_start=_at(window.start_ms) if window else None,
+        window_start=datetime_of(window.start_ms) if window else None,
         matches=window.matches if window else 0,
         late_lines=window.late if window else 0,
         samples=window.samples if window else [],
         seq=alert.seq,
-        last_evaluated_window=_at(alert.last_evaluated_ms) if alert.last_evaluated_ms is not None else None,
-        last_fired_window=_at(alert.last_fired_window_ms) if alert.last_fired_window_ms is not None else None,
+        last_evaluated_window=datetime_of(alert.last_evaluated_ms) if alert.last_evaluated_ms is not None else None,
+        last_fired_window=datetime_of(alert.last_fired_window_ms) if alert.last_fired_window_ms is not None else None,
         last_fired_at=alert.last_fired_at,
         firing=alert.firing,
         last_line_at=alert.last_line_at,

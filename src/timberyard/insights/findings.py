@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from timberyard.core.clock import ms_of
 from timberyard.insights.anomaly import KINDS
 from timberyard.insights.columns import ERROR_RANK, RANKED
 from timberyard.meta.anomalies import AnomalyRecord, list_anomalies
@@ -61,7 +62,7 @@ def query_of(kind: str, key: str) -> str:
 
 def lines_window(record: AnomalyRecord) -> tuple[int, int]:
     """Epoch ms [from, to) in which the anomaly's lines were received."""
-    return _ms(record.started_at) - LOOKBACK_MS, _ms(record.detected_at) + AFTER_MS
+    return ms_of(record.started_at) - LOOKBACK_MS, ms_of(record.detected_at) + AFTER_MS
 
 
 def link(base_url: str, record: AnomalyRecord) -> str:
@@ -111,7 +112,3 @@ def within(store: Any, record: AnomalyRecord, scope: Node) -> bool:
 
 def _listed(session: Any, wanted: Wanted, kinds: tuple[str, ...], limit: int, before_id: int | None) -> list[AnomalyRecord]:
     return list_anomalies(session, wanted.account_id, wanted.detected_from, wanted.detected_to, kinds, limit, before_id)
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)

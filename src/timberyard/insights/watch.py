@@ -27,13 +27,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timberyard.core.clock import now_ms
+from timberyard.core.clock import datetime_of, now_ms
 from timberyard.core.inbox import Inbox
 from timberyard.core.metrics import Metrics
 from timberyard.core.records import ID_COUNTER_BITS, DurableBatch
@@ -128,7 +127,7 @@ class AnomalyWatch:
             self.metrics.inc(OBSERVED, table.num_rows)
         if not anomalies:
             return []
-        added = self.meta.transact(add_anomalies, [_new(anomaly) for anomaly in anomalies], _at(now), write=True)
+        added = self.meta.transact(add_anomalies, [_new(anomaly) for anomaly in anomalies], datetime_of(now), write=True)
         for record in added:
             self.metrics.inc(FOUND, kind=record.kind)
         if added:
@@ -154,8 +153,4 @@ def _lines(table: pa.Table) -> pa.Table:
 
 
 def _new(anomaly: Anomaly) -> NewAnomaly:
-    return NewAnomaly(anomaly.account, anomaly.kind, anomaly.key, _at(anomaly.started_at), anomaly.score, anomaly.evidence)
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+    return NewAnomaly(anomaly.account, anomaly.kind, anomaly.key, datetime_of(anomaly.started_at), anomaly.score, anomaly.evidence)
