@@ -29,7 +29,7 @@ from timberyard.meta.info import iso
 from timberyard.search import compile_sql, parse
 from timberyard.search.ast import Node
 from timberyard.search.quoting import any_of, exact_field
-from timberyard.store.queries import select_scope_split
+from timberyard.store.queries import Compiled, select_scope_split
 
 LOOKBACK_MS = 3_600_000
 AFTER_MS = 60_000
@@ -84,12 +84,13 @@ def readable(meta: MetaDB, store: Any, wanted: Wanted, scope: Node | None) -> li
     kinds = tuple(kind for kind in KINDS if kind in wanted.kinds)
     if scope is None:
         return [answer(r) for r in meta.transact(_listed, wanted, kinds, wanted.limit, None, write=False)]
+    inside = compile_sql(scope, prefix="s")
     found: list[dict[str, Any]] = []
     before_id, scanned = None, 0
     while len(found) < wanted.limit and scanned < SCOPED_SCAN:
         page = meta.transact(_listed, wanted, kinds, MAX_LIMIT, before_id, write=False)
         for record in page:
-            if within(store, record, scope):
+            if within(store, record, inside):
                 found.append(answer(record))
                 if len(found) == wanted.limit:
                     break
@@ -100,12 +101,13 @@ def readable(meta: MetaDB, store: Any, wanted: Wanted, scope: Node | None) -> li
     return found
 
 
-def within(store: Any, record: AnomalyRecord, scope: Node) -> bool:
-    """Whether the anomaly's lines are stored and all inside `scope` (see the module's doc)."""
+def within(store: Any, record: AnomalyRecord, scope: Compiled) -> bool:
+    """Whether the anomaly's lines are stored and all inside `scope` (compiled with prefix "s";
+    see the module's doc)."""
     query = query_of(record.kind, record.key)
     search = compile_sql(parse(query)) if query else None
     start, end = lines_window(record)
-    rows = store.select(*select_scope_split(record.account_id, start, end, search, compile_sql(scope, prefix="s")))
+    rows = store.select(*select_scope_split(record.account_id, start, end, search, scope))
     lines, inside = (int(rows[0]["lines"]), int(rows[0]["inside"])) if rows else (0, 0)
     return lines > 0 and inside == lines
 
