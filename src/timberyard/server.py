@@ -46,6 +46,7 @@ from timberyard.alerts.delivery import Delivery
 from timberyard.core.outbound import OutboundPolicy
 from timberyard.alerts.security import SecurityNotifier
 from timberyard.archive.exporter import Archiver
+from timberyard.archive.staging import clear_leftovers
 from timberyard.ingest.feed import DurableFeed
 from timberyard.ingest.field_types import FieldTypes
 from timberyard.ingest.pipeline import Pipeline
@@ -105,6 +106,8 @@ class Node:
         settings = self.settings
         cipher = load_cipher(settings.wal_encryption_key_file, os.environ.get(KEY_ENV))
         self._lock.acquire()
+        if cleared := clear_leftovers(settings.data_dir):
+            log.info("removed archive files a stopped search or restore had staged", extra={"stagings": cleared})
         self.wal = WriteAheadLog(
             settings.wal_dir,
             segment_bytes=settings.wal_segment_bytes,

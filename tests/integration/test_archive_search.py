@@ -234,3 +234,16 @@ def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool) ->
         assert creds["aws_secret_access_key"] not in server.log_path.read_text()
     finally:
         server.stop()
+
+
+def test_what_a_killed_node_had_staged_is_removed_when_it_starts(node: Server) -> None:
+    """A node killed in the middle of a search or restore leaves its staged files (decrypted
+    lines among them) under the data directory; the next start removes them."""
+    node.kill()
+    left = node.data_dir / "archive-staging" / "acct.k1ll3d"
+    left.mkdir(parents=True, exist_ok=True)
+    (left / "000000.json.gz").write_bytes(b"decrypted lines of a search that never finished")
+    (node.data_dir / "archive-staging" / "000001.json.gz.download").write_bytes(b"half a download")
+    node.start()
+    assert list((node.data_dir / "archive-staging").iterdir()) == []
+    assert "removed archive files a stopped search or restore had staged" in node.log_path.read_text()

@@ -9,7 +9,8 @@ opened (AES-256-GCM: one that fails authentication stops the search) and its gzi
 here, streamed a megabyte at a time (downloads and decryption alike), so memory stays small
 whatever the size of a file. The directory is under the data directory (decrypted lines are
 as private as the store's) and is removed when the `with` block ends, so is a partly written
-file of a failed download or decryption.
+file of a failed download or decryption; what a killed node left there is removed when the
+node next starts (`clear_leftovers`).
 
 Which files: the account's own records of delivered files (meta/archives.py), never a listing
 of the destination, and each key must parse as a data file of this account.
@@ -80,6 +81,23 @@ def staged(record: ArchiveRecord, files: list[FileRecord], places: Places) -> It
         yield Staged(directory, ready)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def clear_leftovers(data_dir: Path) -> int:
+    """Remove what a node that died in the middle of a search or restore left staged (decrypted
+    lines among it), so nothing outlives the block that needed it. Only at start, under the
+    data directory's lock: no search or restore of this node is running then. Returns how many
+    stagings were removed."""
+    parent = data_dir / STAGING_DIR
+    if not parent.is_dir():
+        return 0
+    leftovers = list(parent.iterdir())
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return len(leftovers)
 
 
 def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord, target: Path) -> Path:

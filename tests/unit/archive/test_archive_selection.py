@@ -21,7 +21,7 @@ from timberyard.archive.destination import DestinationError
 from timberyard.archive.localdir import LocalDirectory
 from timberyard.archive.restore import DAY_MS, check_range
 from timberyard.archive.search import search_files
-from timberyard.archive.staging import ArchiveReadError, Places, staged
+from timberyard.archive.staging import ArchiveReadError, Places, clear_leftovers, staged
 from timberyard.core.errors import BadRequest, ConfigError
 from timberyard.core.outbound import OutboundPolicy
 from timberyard.meta import archives
@@ -99,6 +99,20 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
     missing = FileRecord(layout.data_key(account, HOUR + H, 0, False), HOUR + H, 0, "", 1, 1)
     with pytest.raises(DestinationError, match="missing"), staged(record, [missing], Places(root, data_dir, OutboundPolicy())):
         pass
+
+
+def test_leftover_stagings_are_cleared_and_nothing_beside_them(tmp_path: Path) -> None:
+    assert clear_leftovers(tmp_path) == 0  # no staging directory yet
+    staging = tmp_path / "archive-staging"
+    (staging / "acct.a1").mkdir(parents=True)
+    (staging / "acct.a1" / "000000.json.gz").write_bytes(b"lines")
+    (staging / "stray.download").write_bytes(b"half")
+    outside = tmp_path / "archives"
+    outside.mkdir()
+    (outside / "kept.json.gz").write_bytes(b"an archive")
+    (staging / "acct.link").symlink_to(outside, target_is_directory=True)
+    assert clear_leftovers(tmp_path) == 3
+    assert list(staging.iterdir()) == [] and (outside / "kept.json.gz").read_bytes() == b"an archive"
 
 
 def test_a_restore_before_the_retention_is_refused() -> None:
