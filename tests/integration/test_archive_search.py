@@ -142,6 +142,17 @@ def test_search_pages_through_archived_lines_with_a_cursor_it_does_not_trust(nod
     exact = archived_search(node, node.service_key, "pageable", limit=21, **window).json()
     assert len(exact["lines"]) == 21 and exact["next_cursor"] is None  # no empty page after an exact fit
 
+    cli = ["archive", "search", "pageable", "--from", str(window["from"]), "--to", str(window["to"]), "--limit", "5",
+           "--server", node.url, "--key", node.service_key, "--raw"]
+    one = run_cli(*cli)
+    assert one.stdout.decode().splitlines() == [line["line"] for line in whole["lines"][:5]]
+    hint = one.stderr.decode()
+    assert "--all prints them all" in hint
+    following = run_cli(*cli, "--cursor", hint.split("--cursor ")[1].split()[0])
+    assert following.stdout.decode().splitlines() == [line["line"] for line in whole["lines"][5:10]]
+    everything = run_cli(*cli, "--all")
+    assert everything.stdout.decode().splitlines() == [line["line"] for line in whole["lines"]] and everything.stderr == b""
+
     first = pages[0]["next_cursor"]
     other_q = archived_search(node, node.service_key, "checkout", cursor=first)
     assert other_q.status_code == 400 and "another q" in other_q.json()["error"]

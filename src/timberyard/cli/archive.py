@@ -233,26 +233,40 @@ def decrypt(data_dir: Path | None, account: str, source: Path, output: Path | No
 @read_key_option
 @click.option("--from", "from_", default="1d", show_default=True, help="Start: epoch, ISO 8601, or an expression like 7d, yesterday.")
 @click.option("--to", default="now", show_default=True, help="End, in the same forms.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000), help="Most lines to print (the newest).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="Lines per page, newest first (with --all, every page is printed).")
+@click.option("--all", "every_page", is_flag=True, help="Print every matching line, page after page, not only the newest page.")
+@click.option("--cursor", help="Continue after a page: the cursor the last page printed to stderr (--from/--to are then ignored).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--raw", is_flag=True, help="Only the raw log lines.")
-def search(query: str, server: str, key: str, from_: str, to: str, limit: int, as_json: bool, raw: bool) -> None:
+def search(query: str, server: str, key: str, from_: str, to: str, limit: int, every_page: bool, cursor: str | None,
+           as_json: bool, raw: bool) -> None:
     """Search archived lines with the query language, newest first, reading the archive's files
-    where they are (nothing is re-ingested)."""
+    where they are (nothing is re-ingested). One page of --limit lines, then the cursor of the
+    next page on stderr; --all follows the cursors to the last matching line."""
     import sys
 
     from timberyard.cli import _print_tail_line
 
-    with _client(server, key, timeout=600) as client:
-        page = client.request("GET", "/api/v1/archive/search", params={"q": query, "from": from_, "to": to, "limit": limit}).json()
     colour = sys.stdout.isatty() and not (as_json or raw)
-    for line in page["lines"]:
-        if raw:
-            click.echo(line["line"])
-        else:
-            _print_tail_line(line, as_json, colour)
-    if not page["lines"]:
+    printed = 0
+    with _client(server, key, timeout=600) as client:
+        while True:
+            params = {"q": query, "limit": limit, **({"cursor": cursor} if cursor else {"from": from_, "to": to})}
+            page = client.request("GET", "/api/v1/archive/search", params=params).json()
+            for line in page["lines"]:
+                if raw:
+                    click.echo(line["line"])
+                else:
+                    _print_tail_line(line, as_json, colour)
+            printed += len(page["lines"])
+            cursor = page["next_cursor"]
+            if cursor is None or not every_page:
+                break
+    if not printed:
         click.echo(f"no archived lines match in {page['files']} archive file(s) of the range; widen it with --from/--to", err=True)
+    elif cursor is not None:
+        click.echo(f"more archived lines match: --cursor {cursor} prints the next page, --all prints them all", err=True)
 
 
 @archive.command("restore")
