@@ -90,6 +90,11 @@ def test_the_owner_searches_pages_and_restores_an_archived_range(page: Page, arc
     search_archive(page, "vault", "last 3 hours")
     expect(archived_lines(page)).to_have_count(100)
     page.get_by_role("button", name="Restore this range").click()
+    page.get_by_role("button", name="Cancel").click()  # asked first: nothing is restored on one click
+    expect(page.get_by_role("progressbar", name="Restore progress")).to_be_hidden()
+    page.get_by_role("button", name="Restore this range").click()
+    expect(page.get_by_text("Restore every archived line of")).to_be_visible()
+    page.get_by_role("button", name="Confirm restore").click()
     expect(page.get_by_role("status").filter(has_text="Restore finished")).to_contain_text(
         f"{LINES} lines restored, 0 already in the store", timeout=60_000)
     progress = page.get_by_role("progressbar", name="Restore progress")

@@ -12,7 +12,7 @@ import { rangeText } from "../viewer/format.js";
 import { lineRow } from "../viewer/linelist.js";
 import { highlightTerms } from "../viewer/query.js";
 import { resolveRange } from "../viewer/timepicker.js";
-import { alertBox, field } from "./common.js";
+import { alertBox, confirmButton, field } from "./common.js";
 import { progressText, restoreProgress, startProgress } from "./restore.js";
 
 const PAGE_LINES = 100;
@@ -89,19 +89,20 @@ export function renderArchiveSearch(container, me) {
   return null;
 }
 
-/** "Restore this range": puts every archived line of the searched range (not only the matches)
- * back into the store, showing the streamed progress, then links to the viewer over it. */
+/** "Restore this range": after a confirmation (it may add millions of lines to the store),
+ * puts every archived line of the searched range (not only the matches) back into the store,
+ * showing the streamed progress, then links to the viewer over it. */
 function restoreControl(span) {
   const errors = alertBox();
   const bar = h("progress", { max: "1", value: "0", "aria-label": "Restore progress", hidden: true });
   const said = h("p", { role: "status" });
   const after = h("p", {});
-  const button = h("button", { type: "button", onClick: run }, "Restore this range");
+  const button = confirmButton("Restore this range",
+    `Restore every archived line of ${rangeText(span.from, span.to)} into the store?`, "restore", run);
 
   async function run() {
     errors.clear();
     clear(after);
-    button.disabled = true;
     let state = startProgress();
     const show = () => {
       bar.hidden = false;
@@ -120,8 +121,6 @@ function restoreControl(span) {
       } else errors.show("The restore's answer ended early; run it again to finish it (restored lines are not repeated).");
     } catch (err) {
       errors.show(err);
-    } finally {
-      button.disabled = false;
     }
   }
 
