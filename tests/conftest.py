@@ -30,7 +30,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     """Default to `-n 2 --dist loadgroup`, set here rather than in addopts so that `-p no:xdist`
     still works. `-n N` (`-n 0`: in-process) overrides it; a run of one test file, or of tests
     within one file, and `--pdb`/`--trace`/`--sw` runs stay in-process, paying for no workers.
-    Tests marked `xdist_group` (see TIMING below) run on one worker, one after another."""
+    Tests marked `xdist_group` run on one worker, one after another."""
     if hasattr(config, "workerinput") or not hasattr(config.option, "numprocesses"):
         return  # an xdist worker, or `-p no:xdist`
     if config.option.numprocesses is None and not _in_process(config):
