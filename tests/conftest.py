@@ -20,6 +20,33 @@ settings.register_profile("suite", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
+# The suite runs on this many pytest-xdist workers unless told otherwise: many integration tests
+# wait on servers, sockets and timers, so a second worker keeps CI's second core busy.
+WORKERS = 2
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Default to `-n 2 --dist loadgroup`, set here rather than in addopts so that `-p no:xdist`
+    still works. `-n N` (`-n 0`: in-process) overrides it; a run of one test file, or of tests
+    within one file, and `--pdb`/`--trace`/`--sw` runs stay in-process, paying for no workers.
+    Tests marked `xdist_group` run on one worker, one after another."""
+    if hasattr(config, "workerinput") or not hasattr(config.option, "numprocesses"):
+        return  # an xdist worker, or `-p no:xdist`
+    if config.option.numprocesses is None and not _in_process(config):
+        config.option.numprocesses = WORKERS
+    if config.option.numprocesses and config.option.dist == "no":
+        config.option.dist = "loadgroup"
+
+
+def _in_process(config: pytest.Config) -> bool:
+    if any(getattr(config.option, name, False) for name in ("usepdb", "trace", "stepwise", "collectonly")):
+        return True
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return False  # the default run: testpaths
+    files = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
+    return len(files) == 1 and next(iter(files)).is_file()
+
 
 @pytest.fixture(scope="session")
 def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -29,10 +30,39 @@ METRICS_TOKEN = "operator-metrics-token-for-tests-0123"  # every test server's `
 OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # headers that read the node-wide /metrics
 
 
+def _port_range() -> range:
+    """This test process's own ports: a slice, one per pytest-xdist worker, of the ports below the
+    kernel's ephemeral range. Ports that `bind(0)` hands out can be handed to the other worker (or
+    to any outgoing connection) before our server binds them; these are nobody else's."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    width = (ephemeral_low - PORTS_FROM) // count
+    return range(PORTS_FROM + index * width, PORTS_FROM + (index + 1) * width)
+
+
+PORTS_FROM = 10_000
+_ports = _port_range()
+_next_port = random.randrange(len(_ports))  # two sessions at once (two worktrees) start apart
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port no socket (TCP or UDP) is bound to, never the same twice in a session."""
+    global _next_port
+    for _ in range(len(_ports)):
+        port = _ports[_next_port % len(_ports)]
+        _next_port += 1
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, kind) as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise AssertionError(f"no free port in {_ports}")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:

@@ -7,8 +7,6 @@ key are Azurite's documented development ones, public by design."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from azure.storage.blob import BlobServiceClient
 
 from integration.test_archive_live import SETTLE_S, send_hours
 from emulators import listening
+from node_packages import npm_installed
 from servers import Server, call, free_port, run_cli, start_server
 from timberyard.archive import envelope
 
@@ -28,13 +27,8 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 
 @pytest.fixture(scope="module")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("node and npm are required (scripts/test installs them with apt-get)")
-    INSTALL_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy(HERE / "package.json", INSTALL_DIR / "package.json")
+    npm_installed(HERE, INSTALL_DIR, ("package.json",), "node_modules/.bin/azurite-blob", timeout=600)
     binary = INSTALL_DIR / "node_modules" / ".bin" / "azurite-blob"
-    if not binary.exists():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=INSTALL_DIR, check=True, timeout=600)
     port = free_port()
     location = tmp_path_factory.mktemp("azurite")
     command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(location), "--silent",

@@ -6,13 +6,13 @@ registry into .venv/logdna-js on first use.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from node_packages import npm_installed
 from servers import Server
 
 HERE = Path(__file__).resolve().parent / "logdna_js"
@@ -22,14 +22,7 @@ LEVELS = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("node and npm are required (scripts/test installs them with apt-get)")
-    INSTALL_DIR.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "send.js"):
-        shutil.copy(HERE / name, INSTALL_DIR / name)
-    if not (INSTALL_DIR / "node_modules" / "@logdna" / "logger").exists():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=INSTALL_DIR, check=True, timeout=300)
-    return INSTALL_DIR
+    return npm_installed(HERE, INSTALL_DIR, ("package.json", "send.js"), "node_modules/@logdna/logger", timeout=300)
 
 
 @pytest.mark.parametrize("library", ["logger", "legacy"])

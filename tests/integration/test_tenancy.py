@@ -18,7 +18,9 @@ import pytest
 
 from servers import Server, run_cli
 
-SHARED_HOST = f"shared-host-{uuid.uuid4().hex[:8]}"
+# A name no other test sends from (the server is shared), and the same in every process: xdist
+# workers must collect the same test ids, and this one is in them.
+SHARED_HOST = "shared-host-tenancy"
 SHARED_APP = "shared-app"
 LINES_EACH = 30
 
