@@ -46,5 +46,6 @@ def test_a_read_only_user_is_offered_no_admin_settings(page: Page, seeded: Seede
     sign_in(page, seeded, READER_EMAIL, READER_PASSWORD)
     open_settings(page)
     expect(page.get_by_role("link", name="Usage", exact=True)).to_be_visible()  # the settings nav did render
+    expect(page.get_by_role("link", name="Usage", exact=True)).to_have_attribute("aria-current", "page")  # it opens there
     for admin_page in ("Keys", "Users", "Groups", "Audit"):
         expect(page.get_by_role("link", name=admin_page, exact=True)).to_have_count(0)

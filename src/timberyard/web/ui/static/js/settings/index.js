@@ -20,8 +20,9 @@ const PAGES = [
   { id: "rules", label: "Rules", permission: "rules.manage", render: renderRules },
   { id: "alerts", label: "Alerts", permission: "alerts.manage", render: renderAlerts },
   { id: "channels", label: "Channels", permission: "integrations.manage", render: renderChannels },
-  { id: "archive", label: "Archive", permission: "logs.read", render: renderArchive }, // settings for archives.manage; search for all
+  // Usage before Archive: a read-only user, who manages nothing, opens Settings on Usage.
   { id: "usage", label: "Usage", permission: "logs.read", render: renderUsage },
+  { id: "archive", label: "Archive", permission: "logs.read", render: renderArchive }, // settings for archives.manage; search for all
   { id: "audit", label: "Audit", permission: "audit.read", render: renderAudit },
 ];
 
