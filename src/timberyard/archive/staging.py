@@ -102,9 +102,9 @@ def clear_leftovers(data_dir: Path) -> int:
 
 def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord, target: Path) -> Path:
     parsed = layout.parse_data_key(file.key)
-    if parsed is None or parsed[0] != record.account_id:
+    if parsed is None or parsed.account != record.account_id:
         raise DestinationError(f"archive record {file.key!r} is not a data file of account {record.account_id}")
-    encrypted = parsed[3]
+    encrypted = parsed.encrypted
     if isinstance(destination, LocalDirectory):
         source = destination.path(file.key)
         if not source.is_file():

@@ -26,10 +26,20 @@ def test_names_follow_mezmos_layout_and_parse_back() -> None:
     assert layout.data_key("acct1", HOUR, 0, False) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.json.gz"
     assert layout.data_key("acct1", HOUR, 2, True) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.2.json.gz.enc"
     assert layout.digest_key("acct1", HOUR, 1) == "digests/year=2025/month=12/day=05/acct1.2025-12-05.1100.1.digest.json"
-    assert layout.parse_data_key(layout.data_key("acct1", HOUR, 2, True)) == ("acct1", HOUR, 2, True)
+    assert layout.parse_data_key(layout.data_key("acct1", HOUR, 2, True)) == layout.DataKey("acct1", HOUR, 2, True, "json")
     assert layout.parse_digest_key(layout.digest_key("acct1", HOUR, 0)) == ("acct1", HOUR, 0)
     assert layout.hour_of(HOUR + 3_599_999) == HOUR and layout.hour_of(HOUR + 3_600_000) == HOUR + 3_600_000
     assert layout.day_prefixes(HOUR, HOUR + 86_400_000) == ["year=2025/month=12/day=05/", "year=2025/month=12/day=06/"]
+
+
+def test_parquet_names_share_the_hours_numbering_and_parse_back_with_their_format() -> None:
+    assert layout.data_key("acct1", HOUR, 0, False, "parquet") == "year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet"
+    assert layout.data_key("acct1", HOUR, 3, True, "parquet") == "year=2025/month=12/day=05/acct1.2025-12-05.1100.3.parquet.enc"
+    assert layout.parse_data_key("year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet") == layout.DataKey("acct1", HOUR, 0, False, "parquet")
+    assert layout.parse_data_key("year=2025/month=12/day=05/acct1.2025-12-05.1100.3.parquet.enc") == layout.DataKey("acct1", HOUR, 3, True, "parquet")
+    for other in ("year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet.gz", "year=2025/month=12/day=05/acct1.2025-12-05.1100.json",
+                  "year=2025/month=12/day=05/acct1.2025-12-05.1100.enc.parquet"):
+        assert layout.parse_data_key(other) is None
 
 
 def test_envelope_round_trip_rotation_and_tamper_detection() -> None:
@@ -56,11 +66,22 @@ def test_settings_keep_credentials_and_never_show_them() -> None:
     assert second["destination"]["secret_access_key"] == "hunter2-secret"
     assert "hunter2" not in str(public(second)) and public(second)["destination"]["secret_access_key"] == SET
     for body, field in [({"destination": {"type": "local", "path": "../etc"}}, "destination.path"),
-                        ({"destination": {"type": "ftp"}}, "destination.type"), ({"format": "parquet"}, "format"),
+                        ({"destination": {"type": "ftp"}}, "destination.type"), ({"format": "csv"}, "format"),
+                        ({"format": None}, "format"),
                         ({"colour": 1}, "colour"), ({"destination": {"type": "s3", "bucket": "Bad_Bucket"}}, "destination.bucket")]:
         with pytest.raises(BadRequest) as raised:
             merged(None, body)
         assert raised.value.fields["field"] == field
+
+
+def test_format_is_json_or_parquet_and_a_change_keeps_the_rest() -> None:
+    _, first, _ = merged(None, {"destination": {"type": "local", "path": "acme"}, "encryption": True})
+    assert first["format"] == "json"
+    _, second, _ = merged(first, {"format": "parquet"})
+    assert second == {**first, "format": "parquet"}
+    with pytest.raises(BadRequest, match="\"json\".*\"parquet\"") as raised:
+        merged(second, {"format": "Parquet"})
+    assert raised.value.fields["field"] == "format"
 
 
 def test_azure_settings_are_checked_and_keep_their_key_but_not_another_types() -> None:
