@@ -8,8 +8,9 @@ reach the write-ahead log), and never past a line still waiting for the store (t
 queue however long it waits, a store that was down, a WAL replay). Line ids are allocated at receive time (their high bits are it), so that
 range is complete.
 
-A run: read the range (archive/hours.py: gzipped JSON lines per hour of each line's `ts`, a
-long backlog cut at MAX_RUN_LINES lines), pin it in the database, upload
+A run: read the range (archive/hours.py: a file per hour of each line's `ts`, gzipped JSON
+lines or Parquet as the account's `format` says when the run reads it; a long backlog cut at
+MAX_RUN_LINES lines), pin it in the database, upload
 each hour's file (`.N` when the hour already has files), upload the signed digest, then record
 files, digest and the new watermark in one transaction. Killed anywhere before that
 transaction, the next run re-does the same pinned range under the same names, overwriting what
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from timberyard.archive import digest, envelope, layout
 from timberyard.archive.destination import open_destination
-from timberyard.archive.hours import HourFile, read_hours
+from timberyard.archive.hours import HourFiles, read_hours
 from timberyard.core.errors import Conflict, NotFound
 from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.records import ID_COUNTER_BITS
@@ -122,13 +123,13 @@ class Archiver:
         account = record.account_id
         if record.pending_through_id is not None and record.pending_at is not None:
             through, at = record.pending_through_id, record.pending_at  # redo the interrupted run exactly
-            hours, through = self._read(account, record.watermark_id, through, pinned=True)
+            hours, through = self._read(record, through, pinned=True)
         else:
             at = self.now()
             through = self._through(at)
             if through <= record.watermark_id:
                 return RunResult(account, watermark_id=record.watermark_id)
-            hours, through = self._read(account, record.watermark_id, through, pinned=False)
+            hours, through = self._read(record, through, pinned=False)
         at_ms = int(at.timestamp() * 1000)
         needs_digest = bool(hours) or record.digest_at is None or layout.hour_of(int(record.digest_at.timestamp() * 1000)) != layout.hour_of(at_ms)
         if not needs_digest:
@@ -145,7 +146,7 @@ class Archiver:
             data = hours[hour].finish()
             if encrypted:
                 data = envelope.seal(data, record.current_key, record.keys[record.current_key])
-            key = layout.data_key(account, hour, n, encrypted)
+            key = layout.data_key(account, hour, n, encrypted, _format(record))
             destination.put(key, data)
             file = digest.DeliveredFile(key, digest.sha256(data), hours[hour].lines, len(data), hour)
             delivered.append(file)
@@ -168,10 +169,16 @@ class Archiver:
         through = (through_ms << ID_COUNTER_BITS) - 1
         return through if floor is None else min(through, floor - 1)
 
-    def _read(self, account: str, after: int, through: int, *, pinned: bool) -> tuple[dict[int, HourFile], int]:
-        """The range's lines as gzipped JSON lines per hour of `ts`, and where the range really
-        ends: a long backlog stops after MAX_RUN_LINES (unless the range is pinned)."""
-        return read_hours(self.store, account, after, through, max_lines=None if pinned else MAX_RUN_LINES)
+    def _read(self, record: archives.ArchiveRecord, through: int, *, pinned: bool) -> tuple[HourFiles, int]:
+        """The range's lines as a file per hour of `ts`, and where the range really ends: a long
+        backlog stops after MAX_RUN_LINES (unless the range is pinned)."""
+        return read_hours(self.store, record.account_id, record.watermark_id, through,
+                          max_lines=None if pinned else MAX_RUN_LINES, fmt=_format(record))
+
+
+def _format(record: archives.ArchiveRecord) -> str:
+    """The account's file format now: a change applies to the files of the runs after it."""
+    return str(record.config.get("format") or "json")
 
 
 def _next_digest_n(record: archives.ArchiveRecord, at_ms: int) -> int:
