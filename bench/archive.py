@@ -152,7 +152,7 @@ def research(count: int) -> int:
             times, found = [], 0
             for _ in range(3):
                 started = time.perf_counter()
-                found = len(search_archived(store, account, str(staged / "*.json.gz"), day_end - corpus.DAY_MS, day_end,
+                found = len(search_archived(store, account, {"json": str(staged / "*.json.gz")}, day_end - corpus.DAY_MS, day_end,
                                             compiled, 100))
                 times.append(time.perf_counter() - started)
             started = time.perf_counter()

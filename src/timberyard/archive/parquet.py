@@ -15,8 +15,16 @@ lines carry, so every file has the same schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from timberyard.archive.staging import ArchiveReadError
 
 ZSTD_LEVEL = 3
 
@@ -45,3 +53,19 @@ class ParquetHourFile:
     def finish(self) -> bytes:
         self.writer.close()
         return self.sink.getvalue().to_pybytes()
+
+
+def read_lines(path: Path, key: str, batch: int) -> Iterator[dict[str, Any]]:
+    """The lines of a plain Parquet archive file in the shape restore takes (archive/restore.py):
+    `_ts` in epoch ms, `_meta` parsed, maps as dicts, unset fields left out; read `batch` rows at
+    a time. A file that is not one of ours is an ArchiveReadError."""
+    try:
+        for rows in pq.ParquetFile(path).iter_batches(batch_size=batch, columns=SCHEMA.names):
+            rows = rows.set_column(0, "_ts", pc.cast(rows.column(0), pa.int64()))
+            for row in rows.to_pylist():
+                line = {k: v for k, v in row.items() if v is not None}
+                line["_meta"] = orjson.loads(line["_meta"]) if "_meta" in line else None
+                line["_label"], line["_annotation"] = dict(row["_label"] or ()), dict(row["_annotation"] or ())
+                yield line
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise ArchiveReadError(f"archived file {key} is unreadable: {exc}") from None
