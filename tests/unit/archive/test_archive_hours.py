@@ -1,4 +1,4 @@
-"""How a run's id range is read out of the embedded store into hourly files (gzipped JSON lines or Parquet
+"""How a run's id range is read out of the embedded store into hourly files, gzipped JSON lines or Parquet
 (archive/hours.py): every line of the range once and no other, each in its `ts` hour's file in
 id order, across pages that split an hour and hours that interleave in id; a late line (an old
 `ts`, a new id) in its old hour; a long range cut at exactly its `max_lines`-th id."""
