@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from archive_files import export_lines
-from servers import Server, call, delete_lines, run_cli, start_server
+from servers import Server, archive_node, call, create_account, delete_lines, run_cli
 from timberyard.archive import layout
 
 SETTLE_S = 1
@@ -27,17 +27,7 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("archives")
-    running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
-                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
-    running.archive_root = root  # type: ignore[attr-defined]
-    yield running
-    if running.process is not None:
-        running.stop()
-
-
-def account_keys(server: Server, name: str) -> dict[str, str]:
-    return orjson.loads(run_cli("accounts", "create", name, "--data-dir", str(server.data_dir), "--json").stdout)  # type: ignore[no-any-return]
+    yield from archive_node(tmp_path_factory, SETTLE_S)
 
 
 def send_and_run(server: Server, keys: dict[str, str], lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -83,7 +73,7 @@ def test_parquet_files_hold_the_export_fields_plain_and_sealed_and_verify_catche
         assert int(row["_ts"].timestamp() * 1000) == sent["timestamp"] and row["_tag"] == ["eu", "blue"] and row["_env"] == "prod"
         assert orjson.loads(row["_meta"]) == sent["meta"] and row["level"] == sent["level"]
 
-    sealed = account_keys(node, "parquet-sealed")
+    sealed = create_account(node, "parquet-sealed")
     put = call(node, "PUT", "/api/v1/archive", sealed["service_key"],
                json={"destination": {"type": "local", "path": "sealed-columns"}, "format": "parquet", "encryption": True})
     assert put.status_code == 200, put.text
@@ -125,7 +115,7 @@ def test_parquet_files_hold_the_export_fields_plain_and_sealed_and_verify_catche
 
 
 def test_search_and_restore_read_a_range_of_both_formats_completely(node: Server) -> None:
-    keys = account_keys(node, "parquet-mixed")
+    keys = create_account(node, "parquet-mixed")
     now = int(time.time() * 1000)
     hour = now - now % HOUR_MS - 5 * HOUR_MS  # hours of this account's own: restore counts whole files
     json_lines = shop_lines("mixed json", hour, 20)
