@@ -123,7 +123,8 @@ def test_search_and_restore_read_a_range_of_both_formats_completely(node: Server
     put = call(node, "PUT", "/api/v1/archive", keys["service_key"], json={"destination": {"type": "local", "path": "mixed"}})
     assert put.status_code == 200, put.text
     send_and_run(node, keys, json_lines)
-    assert call(node, "PUT", "/api/v1/archive", keys["service_key"], json={"format": "parquet"}).status_code == 200
+    configured = run_cli("archive", "configure", "--format", "parquet", "--server", node.url, "--key", keys["service_key"])
+    assert orjson.loads(configured.stdout)["format"] == "parquet"
     second = send_and_run(node, keys, parquet_lines)
     assert sorted(f["key"].rsplit(".", 1)[-1] for f in second["files"]) == ["parquet", "parquet"]
     everything = json_lines + parquet_lines

@@ -23,8 +23,8 @@ for years).
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -75,13 +75,13 @@ def read_hours(
     query, add = _FORMATS[fmt]
     hours: dict[int, Any] = {}
     page = ExportPage(account, after, through, int(span["first_ms"]), int(span["last_ms"]), PAGE_LINES, layout.HOUR_MS)
-    with ThreadPoolExecutor(1, thread_name_prefix="archive-gzip") as gzip:
+    with ThreadPoolExecutor(1, thread_name_prefix="archive-compress") as compressor:
         compressing: Future[None] | None = None
         while True:
             table = store.select_arrow(*query(page))
             if compressing is not None:
                 compressing.result()  # one page compressing while the next is read, never more
-            compressing = gzip.submit(add, table, hours)
+            compressing = compressor.submit(add, table, hours)
             if table.num_rows < PAGE_LINES:
                 break
             page = replace(page, after_id=pc.max(table.column("id")).as_py())

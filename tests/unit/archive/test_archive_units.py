@@ -1,5 +1,6 @@
-"""Archive building blocks on a real local directory: names, the encryption envelope, and the
-signed digest chain as `verify` checks it (modified, deleted, added files, forged and broken chains)."""
+"""Archive building blocks on a real local directory: names (JSON and Parquet), settings, the
+encryption envelope, the signed digest chain as `verify` checks it (modified, deleted, added
+files, forged and broken chains), and reading a Parquet file back for restore."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import gzip
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from timberyard.archive import digest, envelope, layout
+from timberyard.archive import digest, envelope, layout, parquet
 from timberyard.archive.config import SET, merged, public
 from timberyard.archive.destination import open_destination
 from timberyard.archive.localdir import LocalDirectory
+from timberyard.archive.parquet import ParquetHourFile
+from timberyard.archive.staging import ArchiveReadError
 from timberyard.archive.verify import verify
 from timberyard.auth.signing import sign
 from timberyard.core.errors import BadRequest
@@ -188,3 +192,25 @@ def test_a_forged_digest_and_a_deleted_digest_are_reported(archive: tuple[Delive
     assert any(p.startswith("forged: digest " + first_digest) for p in problems), problems
     assert any("broken chain" in p and "missing" in p for p in problems), problems
     assert any("does not name" in p for p in problems), problems  # the forged digest's hash no longer matches its successor
+
+
+def test_restore_reads_a_parquet_file_as_export_lines_and_refuses_anything_else(tmp_path: Path) -> None:
+    file = ParquetHourFile()
+    maps = pa.map_(pa.string(), pa.string())
+    file.add(pa.table({
+        "_ts": pa.array([HOUR + 1, HOUR + 2], pa.timestamp("ms", tz="UTC")), "_host": ["h", "h"], "_app": ["a", "a"],
+        "_line": ["one", "two"], "level": ["INFO", "ERROR"], "_file": ["", ""], "_tag": [["t"], []], "_lid": ["7", "8"],
+        "_ip": ["", ""], "_mac": ["", ""], "_env": ["prod", None], "_label": pa.array([[("k", "v")], []], maps),
+        "_annotation": pa.array([[], []], maps), "_template": ["9", None], "_meta": ['{"n":{"m":1}}', None],
+        "bucket": [HOUR, HOUR],  # columns beyond the schema (the page's own) are left out of the file
+    }))
+    path = tmp_path / "000000.parquet"
+    path.write_bytes(file.finish())
+    lines = list(parquet.read_lines(path, "key", 1))
+    assert lines[0] == {"_ts": HOUR + 1, "_host": "h", "_app": "a", "_line": "one", "level": "INFO", "_file": "", "_tag": ["t"],
+                        "_lid": "7", "_ip": "", "_mac": "", "_env": "prod", "_label": {"k": "v"}, "_annotation": {},
+                        "_template": "9", "_meta": {"n": {"m": 1}}}
+    assert lines[1]["_meta"] is None and "_env" not in lines[1] and lines[1]["_tag"] == []
+    path.write_bytes(gzip.compress(b'{"_line": "not parquet"}\n'))
+    with pytest.raises(ArchiveReadError, match="archived file key is unreadable"):
+        list(parquet.read_lines(path, "key", 1))
