@@ -1,5 +1,5 @@
 """Searching archived lines and restoring them, against a real node process: archives in a local
-directory (plain and client-side encrypted) and in S3 (moto's server, an S3 emulator, as a real
+directory (plain and client-side encrypted) and in S3, JSON and Parquet (moto's server, an S3 emulator, as a real
 process on loopback), the query language over the files, tenant isolation, restore through the
 pipeline without duplicates, and bad input."""
 
@@ -220,17 +220,17 @@ def s3() -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("encryption", [False, True])
-def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool) -> None:
+@pytest.mark.parametrize(("encryption", "fmt"), [(False, "json"), (True, "json"), (True, "parquet")])
+def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool, fmt: str) -> None:
     creds = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "emulator-secret-key-0123456789"}
-    bucket = f"search-{int(encryption)}"
+    bucket = f"search-{int(encryption)}-{fmt}"
     boto3.client("s3", endpoint_url=s3, region_name="us-east-1", **creds).create_bucket(Bucket=bucket)
     server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
                           TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     try:
         now = int(time.time() * 1000)
         lines = [{"line": f"bucket line {n} {'odd' if n % 2 else 'even'}", "app": "s3", "timestamp": now - HOUR_MS - n} for n in range(20)]
-        archive(server, server.service_key, server.ingestion_key, lines, encryption=encryption, destination={
+        archive(server, server.service_key, server.ingestion_key, lines, encryption=encryption, format=fmt, destination={
             "type": "s3", "bucket": bucket, "prefix": "t", "endpoint_url": s3, "region": "us-east-1",
             "access_key_id": creds["aws_access_key_id"], "secret_access_key": creds["aws_secret_access_key"]})
         found = archived_search(server, server.service_key, "odd", **{"from": now - 3 * HOUR_MS, "to": now})
