@@ -4,6 +4,7 @@ each, and `gzip -6` of the very same JSON lines (the plain archive's content) in
 
     PYTHONPATH=src .venv/bin/python bench/archive.py                  # 200,000 lines
     PYTHONPATH=src .venv/bin/python bench/archive.py --lines 50000    # a quicker check
+    PYTHONPATH=src .venv/bin/python bench/archive.py --format parquet # and a third account: Parquet, encrypted
 
 The run's time is the whole job as the node does it: read the range from the store, shape each
 line like /v1/export, gzip (level 6), seal (AES-256-GCM) and write with fsync, then the digest
@@ -49,6 +50,8 @@ TOKEN = "bench-archive-metrics-token-0123456789"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--format", choices=("json", "parquet"), default="json",
+                        help="parquet: also time a third account archiving encrypted Parquet files")
     parser.add_argument("--timberyard", help="the timberyard command [default: this Python's]")
     parser.add_argument("--search", action="store_true", help="measure re-search latency over one day of archive instead")
     parser.add_argument("--search-lines", type=int, default=1_000_000)
@@ -59,19 +62,23 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="timberyard-bench-archive-"))
     data_dir, root = work / "node", work / "archives"
     creds = init_data_dir(cmd, data_dir)
-    other = json.loads(subprocess.run([*cmd, "accounts", "create", "plain", "--data-dir", str(data_dir), "--json"],
-                                      capture_output=True, text=True, check=True).stdout)
+    def account(name: str) -> dict[str, str]:
+        return json.loads(subprocess.run([*cmd, "accounts", "create", name, "--data-dir", str(data_dir), "--json"],
+                                         capture_output=True, text=True, check=True).stdout)  # type: ignore[no-any-return]
     env = {"TIMBERYARD_ARCHIVE_SETTLE_S": str(SETTLE_S), "TIMBERYARD_ARCHIVE_LOCAL_ROOT": str(root), "TIMBERYARD_METRICS_TOKEN": TOKEN}
     server = ServerProcess(cmd, data_dir, work / "server.log", env=env)
     server.start()
     base = f"http://127.0.0.1:{server.port}"
     try:
-        accounts = {"encrypted": creds, "plain": other}
+        accounts = {"encrypted": creds, "plain": account("plain")}
+        settings = {"encrypted": {"encryption": True}, "plain": {"encryption": False}}
+        if args.format == "parquet":
+            accounts["parquet"], settings["parquet"] = account("parquet"), {"encryption": True, "format": "parquet"}
         items = list(corpus.generate(args.lines, 1, int(time.time() * 1000), 3_600_000))
         with httpx.Client(base_url=base, timeout=120) as client:
             for name, keys in accounts.items():
                 put = client.put("/api/v1/archive", auth=(keys["service_key"], ""),
-                                 json={"encryption": name == "encrypted", "destination": {"type": "local", "path": name}})
+                                 json={**settings[name], "destination": {"type": "local", "path": name}})
                 if put.status_code != 200:
                     raise RunFailed(f"configure {name}: {put.text}")
                 for batch in corpus.per_host(items, 1000):
@@ -79,7 +86,7 @@ def main() -> int:
                     sent = client.post("/logs/ingest", params={"hostname": host}, content=body, auth=(keys["ingestion_key"], ""))
                     if sent.status_code != 200:
                         raise RunFailed(f"ingest: HTTP {sent.status_code} {sent.text[:200]}")
-            _wait_stored(client, 2 * args.lines)
+            _wait_stored(client, len(accounts) * args.lines)
             time.sleep(SETTLE_S + 0.5)
             runs = {}
             for name, keys in accounts.items():
@@ -94,7 +101,7 @@ def main() -> int:
         source = work / "lines.json"
         source.write_bytes(plain)
         started = time.perf_counter()
-        subprocess.run(["gzip", "-6", "-c", str(source)], stdout=subprocess.DEVNULL, check=True)
+        gzip_bytes = len(subprocess.run(["gzip", "-6", "-c", str(source)], stdout=subprocess.PIPE, check=True).stdout)
         gzip_s = time.perf_counter() - started
     finally:
         server.stop()
@@ -103,9 +110,12 @@ def main() -> int:
     for name, (n, stored, seconds) in runs.items():
         print(f"archive run ({name:9}): {n / seconds:10,.0f} lines/s  {len(plain) / seconds / 1e6:6.1f} MB/s of JSON  "
               f"{seconds:6.2f} s  stored {stored / 1e6:.1f} MB")
-    print(f"gzip -6 of the same lines: {lines / gzip_s:10,.0f} lines/s  {len(plain) / gzip_s / 1e6:6.1f} MB/s  {gzip_s:6.2f} s")
+    print(f"gzip -6 of the same lines: {lines / gzip_s:10,.0f} lines/s  {len(plain) / gzip_s / 1e6:6.1f} MB/s  {gzip_s:6.2f} s  output {gzip_bytes / 1e6:.1f} MB")
     ratio = gzip_s / runs["encrypted"][2]
     print(f"encrypted archive / gzip -6: {ratio:.2f}x (target >= {TARGET_RATIO}x) {'met' if ratio >= TARGET_RATIO else 'MISSED'}")
+    if "parquet" in runs:
+        print(f"encrypted Parquet archive / gzip -6: {gzip_s / runs['parquet'][2]:.2f}x; "
+              f"its files {runs['parquet'][1] / runs['encrypted'][1]:.2f}x the size of the encrypted JSON ones")
     return 0
 
 
@@ -152,7 +162,7 @@ def research(count: int) -> int:
             times, found = [], 0
             for _ in range(3):
                 started = time.perf_counter()
-                found = len(search_archived(store, account, str(staged / "*.json.gz"), day_end - corpus.DAY_MS, day_end,
+                found = len(search_archived(store, account, {"json": str(staged / "*.json.gz")}, day_end - corpus.DAY_MS, day_end,
                                             compiled, 100))
                 times.append(time.perf_counter() - started)
             started = time.perf_counter()

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,23 @@ def start_server(data_dir: Path, **env: str) -> Server:
     server.init()
     server.start()
     return server
+
+
+def archive_node(tmp_path_factory: Any, settle_s: float, **env: str) -> Iterator[Server]:
+    """A node archiving local destinations under a directory of its own (`archive_root`), taking
+    lines `settle_s` after they arrive; for a module-scoped fixture to `yield from`."""
+    root = tmp_path_factory.mktemp("archives")
+    running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(settle_s),
+                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root), **env)
+    running.archive_root = root  # type: ignore[attr-defined]
+    yield running
+    if running.process is not None:
+        running.stop()
+
+
+def create_account(server: Server, name: str) -> dict[str, str]:
+    """A new account made with the CLI: its keys (`service_key`, `ingestion_key`) and owner."""
+    return orjson.loads(run_cli("accounts", "create", name, "--data-dir", str(server.data_dir), "--json").stdout)  # type: ignore[no-any-return]
 
 
 def call(server: Server, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:

@@ -1,5 +1,6 @@
-"""Settings → Archive: the owner archives to a directory of the node, tests it, archives now and
-sees the status, then changes the account's retention; a bad destination is explained."""
+"""Settings → Archive: the owner archives to a directory of the node in Parquet, tests it,
+archives now and sees the status, then changes the account's retention; a bad destination is
+explained."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ def test_the_owner_configures_tests_and_runs_the_archive_and_sets_retention(page
 
     form.get_by_label("Directory").fill("e2e-archive")
     form.get_by_label("Encrypt files before they leave the node (AES-256-GCM)").check()
+    form.get_by_label("File format (applies to files written from now on)").select_option("parquet")
     form.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="Archive settings saved.")).to_be_visible()
+    expect(form.get_by_label("File format (applies to files written from now on)")).to_have_value("parquet")  # as the server has it
     form.get_by_role("button", name="Test the destination").click()
     expect(page.get_by_role("status").filter(has_text="The destination works")).to_be_visible()
     form.get_by_role("button", name="Archive now").click()
@@ -46,5 +49,6 @@ def test_the_owner_configures_tests_and_runs_the_archive_and_sets_retention(page
     retention.get_by_role("button", name="Change retention").click()
     expect(page.get_by_role("status").filter(has_text="kept 30 days")).to_be_visible()
     form.get_by_label("Archive every hour").uncheck()
+    form.get_by_label("File format (applies to files written from now on)").select_option("json")
     form.get_by_role("button", name="Save").click()
     expect(status.get_by_role("row").filter(has_text="Archiving")).to_contain_text("off")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from servers import Server, call, run_cli, start_server
+from servers import Server, archive_node, call, run_cli
 from timberyard.archive import layout
 
 SETTLE_S = 1
@@ -19,14 +20,8 @@ HOUR_MS = 3_600_000
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Server:
-    root = tmp_path_factory.mktemp("archives")
-    running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
-                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root), TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
-    running.archive_root = root  # type: ignore[attr-defined]
-    yield running
-    if running.process is not None:
-        running.stop()
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from archive_node(tmp_path_factory, SETTLE_S, TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
 
 
 def archived_lines(root: Path) -> list[dict[str, object]]:

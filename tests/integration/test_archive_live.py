@@ -1,4 +1,4 @@
-"""Archives across a kill -9 of a real node mid-run, and to S3 through boto3.
+"""Archives across a kill -9 of a real node mid-run (JSON and Parquet), and to S3 through boto3.
 
 The S3 test runs moto's server (`python -m moto.server`), an S3 emulator, as a real process on
 loopback: the node talks to it over HTTP exactly as to AWS; nothing in the node is mocked."""
@@ -16,9 +16,10 @@ import httpx
 import orjson
 import pytest
 
+from archive_files import export_lines
 from emulators import moto_s3
 from servers import Server, call, run_cli, start_server
-from timberyard.archive import envelope
+from timberyard.archive import envelope, layout
 
 HOUR_MS = 3_600_000
 SETTLE_S = 1
@@ -36,25 +37,27 @@ def send_hours(server: Server, tag: str, hours: int, per_hour: int) -> int:
     return len(lines)
 
 
-def archived(root: Path) -> list[str]:
-    return [orjson.loads(line)["_line"] for path in sorted(root.rglob("*.json.gz"))
-            for line in gzip.decompress(path.read_bytes()).splitlines()]
+def archived(root: Path, fmt: str) -> list[str]:
+    return [line["_line"] for path in sorted(root.rglob("*" + layout.EXTENSIONS[fmt])) for line in export_lines(path.read_bytes(), fmt)]
 
 
-def test_kill_9_during_a_run_leaves_no_duplicate_and_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
+def test_kill_9_during_a_run_leaves_no_duplicate_and_loses_nothing(tmp_path: Path, fmt: str) -> None:
     root = tmp_path / "archives"
+    pattern = "*" + layout.EXTENSIONS[fmt]
     server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S), TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root))
     try:
-        assert call(server, "PUT", "/api/v1/archive", server.service_key, json={"destination": {"type": "local", "path": "k"}}).status_code == 200
+        settings = {"destination": {"type": "local", "path": "k"}, "format": fmt}
+        assert call(server, "PUT", "/api/v1/archive", server.service_key, json=settings).status_code == 200
         sent = send_hours(server, "a", 20, 2000)  # a run of about a second: long enough to be killed in the middle
         run = threading.Thread(target=lambda: _swallow(lambda: call(server, "POST", "/api/v1/archive/run", server.service_key)))
         run.start()
         deadline = time.monotonic() + 30
-        while not any(root.rglob("*.json.gz")) and time.monotonic() < deadline:
+        while not any(root.rglob(pattern)) and time.monotonic() < deadline:
             pass  # spin: kill the moment the first file of the run exists, before its digest and record
         server.kill()
         run.join()
-        uploaded_before_kill = len(list(root.rglob("*.json.gz")))
+        uploaded_before_kill = len(list(root.rglob(pattern)))
         server.start()
         assert uploaded_before_kill >= 1
         status = call(server, "GET", "/api/v1/archive/status", server.service_key).json()
@@ -64,11 +67,11 @@ def test_kill_9_during_a_run_leaves_no_duplicate_and_loses_nothing(tmp_path: Pat
         assert done.status_code == 200, done.text
         sent += send_hours(server, "b", 3, 100)
         assert call(server, "POST", "/api/v1/archive/run", server.service_key).status_code == 200
-        texts = archived(root / "k")
+        texts = archived(root / "k", fmt)
         assert len(texts) == sent and len(set(texts)) == sent  # every line, once
         pem = tmp_path / "node.pem"
         pem.write_bytes(run_cli("archive", "public-key", "--data-dir", str(server.data_dir)).stdout)
-        account = next((root / "k").rglob("*.json.gz")).name.split(".")[0]
+        account = next((root / "k").rglob(pattern)).name.split(".")[0]
         verified = run_cli("archive", "verify", "--account", account, "--dir", str(root / "k"), "--public-key", str(pem), "--from", "2d")
         assert b"archive intact" in verified.stdout
     finally:

@@ -1,5 +1,5 @@
 """Searching archived lines and restoring them, against a real node process: archives in a local
-directory (plain and client-side encrypted) and in S3 (moto's server, an S3 emulator, as a real
+directory (plain and client-side encrypted) and in S3, JSON and Parquet (moto's server, an S3 emulator, as a real
 process on loopback), the query language over the files, tenant isolation, restore through the
 pipeline without duplicates, and bad input."""
 
@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from emulators import moto_s3
-from servers import Server, call, delete_lines, run_cli, start_server
+from servers import Server, archive_node, call, create_account, delete_lines, run_cli, start_server
 from timberyard.archive.restore import BATCH_LINES
 
 SETTLE_S = 1
@@ -26,17 +26,7 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("archives")
-    running = start_server(tmp_path_factory.mktemp("node"), TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
-                           TIMBERYARD_ARCHIVE_LOCAL_ROOT=str(root), TIMBERYARD_MAX_TIMESTAMP_SKEW_S=str(7 * 86_400))  # lines a day old keep their time
-    running.archive_root = root  # type: ignore[attr-defined]
-    yield running
-    if running.process is not None:
-        running.stop()
-
-
-def other_account(server: Server, name: str) -> dict[str, str]:
-    return orjson.loads(run_cli("accounts", "create", name, "--data-dir", str(server.data_dir), "--json").stdout)  # type: ignore[no-any-return]
+    yield from archive_node(tmp_path_factory, SETTLE_S, TIMBERYARD_MAX_TIMESTAMP_SKEW_S=str(7 * 86_400))  # lines a day old keep their time
 
 
 def archive(server: Server, service_key: str, ingestion_key: str, lines: list[dict[str, Any]], **settings: Any) -> str:
@@ -74,7 +64,7 @@ def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(nod
     plain = [{"line": f"plain checkout {n} order-{n}", "app": "shop", "timestamp": earlier + n, "meta": {"status": 500 if n % 5 == 0 else 200}}
              for n in range(40)]
     account = archive(node, node.service_key, node.ingestion_key, plain, destination={"type": "local", "path": "plain"})
-    other = other_account(node, "archive-search-other")
+    other = create_account(node, "archive-search-other")
     secret = [{"line": f"sealed payroll {n}", "app": "hr", "timestamp": earlier + n} for n in range(30)]
     other_id = archive(node, other["service_key"], other["ingestion_key"], secret, encryption=True,
                        destination={"type": "local", "path": "sealed"})
@@ -98,7 +88,7 @@ def test_search_over_plain_and_encrypted_local_archives_and_tenant_isolation(nod
     assert sorted(texts(sealed)) == sorted(line["line"] for line in secret)  # opened from .enc files
     assert texts(archived_search(node, other["service_key"], "checkout", **window)) == []  # not the other tenant's
     assert texts(archived_search(node, node.service_key, "payroll", **window)) == []
-    third = other_account(node, "archive-search-none")
+    third = create_account(node, "archive-search-none")
     missing = archived_search(node, third["service_key"], "checkout", **window)
     assert missing.status_code == 404 and missing.json()["code"] == "NotFound" and "not configured" in missing.json()["error"]
 
@@ -164,7 +154,7 @@ def test_search_pages_through_archived_lines_with_a_cursor_it_does_not_trust(nod
     outside = base64.urlsafe_b64encode(orjson.dumps({**state, "ts": state["to"] + 1})).decode()
     assert archived_search(node, node.service_key, "pageable", cursor=outside).status_code == 400
 
-    other = other_account(node, "archive-page-other")
+    other = create_account(node, "archive-page-other")
     put = call(node, "PUT", "/api/v1/archive", other["service_key"], json={"destination": {"type": "local", "path": "plain"}})
     assert put.status_code == 200  # the same directory, yet another account's cursor reads only its own records' files
     stolen = archived_search(node, other["service_key"], "pageable", cursor=first)
@@ -205,7 +195,7 @@ def test_restore_puts_lines_back_once_and_only_the_accounts_own(node: Server) ->
     audit = call(node, "GET", "/api/v1/audit", node.service_key, params={"q": "action:archive.restore"})
     assert audit.status_code == 200 and "archive.restore" in audit.text
 
-    other = other_account(node, "archive-restore-other")
+    other = create_account(node, "archive-restore-other")
     assert call(node, "POST", "/api/v1/archive/restore", other["service_key"], json={"from": window[0], "to": window[1]}).status_code == 404
     put = call(node, "PUT", "/api/v1/archive", other["service_key"], json={"destination": {"type": "local", "path": "plain"}})
     assert put.status_code == 200  # the same directory: still only its own records' files are read
@@ -230,17 +220,17 @@ def s3() -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize("encryption", [False, True])
-def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool) -> None:
+@pytest.mark.parametrize(("encryption", "fmt"), [(False, "json"), (True, "json"), (True, "parquet")])
+def test_search_over_an_s3_archive(tmp_path: Path, s3: str, encryption: bool, fmt: str) -> None:
     creds = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "emulator-secret-key-0123456789"}
-    bucket = f"search-{int(encryption)}"
+    bucket = f"search-{int(encryption)}-{fmt}"
     boto3.client("s3", endpoint_url=s3, region_name="us-east-1", **creds).create_bucket(Bucket=bucket)
     server = start_server(tmp_path / "node", TIMBERYARD_ARCHIVE_SETTLE_S=str(SETTLE_S),
                           TIMBERYARD_ALERTS_OUTBOUND_ALLOW="127.0.0.1")
     try:
         now = int(time.time() * 1000)
         lines = [{"line": f"bucket line {n} {'odd' if n % 2 else 'even'}", "app": "s3", "timestamp": now - HOUR_MS - n} for n in range(20)]
-        archive(server, server.service_key, server.ingestion_key, lines, encryption=encryption, destination={
+        archive(server, server.service_key, server.ingestion_key, lines, encryption=encryption, format=fmt, destination={
             "type": "s3", "bucket": bucket, "prefix": "t", "endpoint_url": s3, "region": "us-east-1",
             "access_key_id": creds["aws_access_key_id"], "secret_access_key": creds["aws_secret_access_key"]})
         found = archived_search(server, server.service_key, "odd", **{"from": now - 3 * HOUR_MS, "to": now})

@@ -1,7 +1,7 @@
 """An account's archive settings as the API takes them (checked, every error naming its field)
 and shows them (credentials replaced by `"***set***"`, never returned).
 
-    {"enabled": true, "encryption": true, "format": "json",
+    {"enabled": true, "encryption": true, "format": "json",          # or "parquet"
      "destination": {"type": "local", "path": "acme"}}
     {"destination": {"type": "s3", "bucket": "logs", "prefix": "timberyard", "region": "eu-west-1",
                      "endpoint_url": "https://s3.example.com", "access_key_id": "AKIA…",
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from timberyard.archive.layout import FORMATS
 from timberyard.core.errors import BadRequest
 
 SET = "***set***"
@@ -50,9 +51,10 @@ def merged(current: dict[str, Any] | None, body: dict[str, Any]) -> tuple[bool |
     if "encryption" in body:
         config["encryption"] = body["encryption"]
     if "format" in body:
-        if body["format"] != "json":
-            raise BadRequest("format must be \"json\" (gzipped JSON lines, Mezmo's layout); parquet is not available yet", field="format")
-        config["format"] = "json"
+        if body["format"] not in FORMATS:
+            raise BadRequest("format must be \"json\" (gzipped JSON lines, Mezmo's layout) or \"parquet\" (zstd Parquet, "
+                             "for analytics tools); it applies to files written from now on", field="format")
+        config["format"] = body["format"]
     if "destination" in body:
         config["destination"] = _destination(body["destination"], config.get("destination"))
     if (enabled or (enabled is None and current is None)) and not config.get("destination"):

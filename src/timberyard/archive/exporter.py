@@ -8,8 +8,9 @@ reach the write-ahead log), and never past a line still waiting for the store (t
 queue however long it waits, a store that was down, a WAL replay). Line ids are allocated at receive time (their high bits are it), so that
 range is complete.
 
-A run: read the range (archive/hours.py: gzipped JSON lines per hour of each line's `ts`, a
-long backlog cut at MAX_RUN_LINES lines), pin it in the database, upload
+A run: read the range (archive/hours.py: a file per hour of each line's `ts`, gzipped JSON
+lines or Parquet as the account's `format` says when the run reads it; a long backlog cut at
+MAX_RUN_LINES lines), pin it in the database, upload
 each hour's file (`.N` when the hour already has files), upload the signed digest, then record
 files, digest and the new watermark in one transaction. Killed anywhere before that
 transaction, the next run re-does the same pinned range under the same names, overwriting what
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from timberyard.archive import digest, envelope, layout
 from timberyard.archive.destination import open_destination
-from timberyard.archive.hours import HourFile, read_hours
+from timberyard.archive.hours import HourFiles, read_hours
 from timberyard.core.errors import Conflict, NotFound
 from timberyard.core.outbound import OutboundPolicy
 from timberyard.core.records import ID_COUNTER_BITS
@@ -120,24 +121,24 @@ class Archiver:
 
     def _run(self, record: archives.ArchiveRecord) -> RunResult:
         account = record.account_id
+        fmt, encrypted = _shape(record)
         if record.pending_through_id is not None and record.pending_at is not None:
             through, at = record.pending_through_id, record.pending_at  # redo the interrupted run exactly
-            hours, through = self._read(account, record.watermark_id, through, pinned=True)
+            hours, through = self._read(record, through, fmt, pinned=True)
         else:
             at = self.now()
             through = self._through(at)
             if through <= record.watermark_id:
                 return RunResult(account, watermark_id=record.watermark_id)
-            hours, through = self._read(account, record.watermark_id, through, pinned=False)
+            hours, through = self._read(record, through, fmt, pinned=False)
         at_ms = int(at.timestamp() * 1000)
         needs_digest = bool(hours) or record.digest_at is None or layout.hour_of(int(record.digest_at.timestamp() * 1000)) != layout.hour_of(at_ms)
         if not needs_digest:
             self.meta.transact(archives.record_run, account, [], record.digest_sequence, through, None, at, write=True)
             return RunResult(account, watermark_id=through)
-        self.meta.transact(archives.begin_run, account, through, at, write=True)
+        self.meta.transact(archives.begin_run, account, through, at, fmt, encrypted, write=True)
         destination = open_destination(record.config["destination"], self.local_root, self.outbound)
         existing = self.meta.transact(archives.files_per_hour, account, sorted(hours), write=False)
-        encrypted = bool(record.config.get("encryption"))
         delivered: list[digest.DeliveredFile] = []
         stored: list[archives.FileRecord] = []
         for hour in sorted(hours):
@@ -145,7 +146,7 @@ class Archiver:
             data = hours[hour].finish()
             if encrypted:
                 data = envelope.seal(data, record.current_key, record.keys[record.current_key])
-            key = layout.data_key(account, hour, n, encrypted)
+            key = layout.data_key(account, hour, n, encrypted, fmt)
             destination.put(key, data)
             file = digest.DeliveredFile(key, digest.sha256(data), hours[hour].lines, len(data), hour)
             delivered.append(file)
@@ -168,10 +169,20 @@ class Archiver:
         through = (through_ms << ID_COUNTER_BITS) - 1
         return through if floor is None else min(through, floor - 1)
 
-    def _read(self, account: str, after: int, through: int, *, pinned: bool) -> tuple[dict[int, HourFile], int]:
-        """The range's lines as gzipped JSON lines per hour of `ts`, and where the range really
-        ends: a long backlog stops after MAX_RUN_LINES (unless the range is pinned)."""
-        return read_hours(self.store, account, after, through, max_lines=None if pinned else MAX_RUN_LINES)
+    def _read(self, record: archives.ArchiveRecord, through: int, fmt: str, *, pinned: bool) -> tuple[HourFiles, int]:
+        """The range's lines as a file per hour of `ts` in `fmt`, and where the range really ends:
+        a long backlog stops after MAX_RUN_LINES (unless the range is pinned)."""
+        return read_hours(self.store, record.account_id, record.watermark_id, through,
+                          max_lines=None if pinned else MAX_RUN_LINES, fmt=fmt)
+
+
+def _shape(record: archives.ArchiveRecord) -> tuple[str, bool]:
+    """The format and encryption of the run: an interrupted run's pinned ones, so that its redo
+    writes the names the first attempt wrote even if the settings changed since; otherwise the
+    settings' (a change applies to the files of the runs after it)."""
+    if record.pending_format is not None and record.pending_encrypted is not None:
+        return record.pending_format, record.pending_encrypted
+    return str(record.config.get("format") or "json"), bool(record.config.get("encryption"))
 
 
 def _next_digest_n(record: archives.ArchiveRecord, at_ms: int) -> int:

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from timberyard.archive.layout import HOUR_MS
+from timberyard.archive import parquet
+from timberyard.archive.layout import HOUR_MS, parse_data_key
 from timberyard.archive.staging import ArchiveReadError, Places, staged
 from timberyard.core.clock import now_ms
 from timberyard.core.errors import BadRequest, Conflict
@@ -94,7 +95,8 @@ async def _restore_file(
     with ExitStack() as stack:
         present = await asyncio.to_thread(_present_ids, store, record.account_id, low, high)
         staging = await asyncio.to_thread(stack.enter_context, staged(record, [file], places))
-        lines = _read(staging.files[0][1], file.key)
+        path, parsed = staging.files[0][1], parse_data_key(file.key)
+        lines = parquet.read_lines(path, file.key, BATCH_LINES) if parsed and parsed.format == "parquet" else _read(path, file.key)
         while True:
             fresh, duplicates = await asyncio.to_thread(_next_lines, lines, present, low, high)
             counts["duplicates"] += duplicates
@@ -134,7 +136,7 @@ def _present_ids(store: Store, account: str, from_ms: int, to_ms: int) -> set[in
 
 
 def _read(path: Path, key: str) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a staged file; anything else in it is an ArchiveReadError."""
+    """The JSON objects of a staged JSON lines file; anything else in it is an ArchiveReadError."""
     try:
         with gzip.open(path, "rb") as lines:
             for number, raw in enumerate(lines, 1):

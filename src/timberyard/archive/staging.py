@@ -1,11 +1,11 @@
-"""An account's archived files of a time range, made readable as plain gzipped JSON lines in
-one private directory, so chDB's `file()` reads them all with one glob and the same SQL
-whatever the destination.
+"""An account's archived files of a time range, made readable as plain files (gzipped JSON
+lines, Parquet) in one private directory, so chDB's `file()` reads them all with one glob per
+format and the same SQL whatever the destination.
 
-Why a directory of our own: the SQL then names only a path we made (`<dir>/*.json.gz`, bound
-as a parameter), never an archive key, a bucket or a credential. A plain file of a local
+Why a directory of our own: the SQL then names only paths we made (`<dir>/*.json.gz`,
+`<dir>/*.parquet`, bound as parameters), never an archive key, a bucket or a credential. A plain file of a local
 destination is linked in place (no copy); an S3 object is downloaded; an encrypted file is
-opened (AES-256-GCM: one that fails authentication stops the search) and its gzip bytes written
+opened (AES-256-GCM: one that fails authentication stops the search) and its plain bytes written
 here, streamed a megabyte at a time (downloads and decryption alike), so memory stays small
 whatever the size of a file. The directory is under the data directory (decrypted lines are
 as private as the store's) and is removed when the `with` block ends, so is a partly written
@@ -61,14 +61,15 @@ class Staged:
     files: list[tuple[FileRecord, Path]]  # each archive file and where it is readable now
 
     @property
-    def glob(self) -> str:
-        """The path pattern chDB's `file()` reads every staged file with."""
-        return str(self.directory / "*.json.gz")
+    def globs(self) -> dict[str, str]:
+        """Per format staged ("json", "parquet"), the path pattern chDB's `file()` reads its files with."""
+        found = {path.name.partition(".")[2] for _, path in self.files}
+        return {fmt: str(self.directory / f"*{ext}") for fmt, ext in layout.EXTENSIONS.items() if ext[1:] in found}
 
 
 @contextmanager
 def staged(record: ArchiveRecord, files: list[FileRecord], places: Places) -> Iterator[Staged]:
-    """`files` of `record`'s account, readable as `.json.gz` files for as long as the block runs."""
+    """`files` of `record`'s account, readable as plain `.json.gz` or `.parquet` files for as long as the block runs."""
     parent = places.data_dir / STAGING_DIR
     if GLOB_CHARS & set(str(parent)):
         raise ConfigError(f"the data directory {places.data_dir} has one of {''.join(sorted(GLOB_CHARS))} in its path, "
@@ -77,7 +78,7 @@ def staged(record: ArchiveRecord, files: list[FileRecord], places: Places) -> It
     directory = Path(tempfile.mkdtemp(prefix=f"{record.account_id}.", dir=parent))
     try:
         destination = open_destination(record.config["destination"], places.local_root, places.outbound)
-        ready = [(f, _stage_one(record, destination, f, directory / f"{index:06d}.json.gz")) for index, f in enumerate(files)]
+        ready = [(f, _stage_one(record, destination, f, directory / f"{index:06d}")) for index, f in enumerate(files)]
         yield Staged(directory, ready)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -100,11 +101,12 @@ def clear_leftovers(data_dir: Path) -> int:
     return len(leftovers)
 
 
-def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord, target: Path) -> Path:
+def _stage_one(record: ArchiveRecord, destination: Destination, file: FileRecord, stem: Path) -> Path:
     parsed = layout.parse_data_key(file.key)
-    if parsed is None or parsed[0] != record.account_id:
+    if parsed is None or parsed.account != record.account_id:
         raise DestinationError(f"archive record {file.key!r} is not a data file of account {record.account_id}")
-    encrypted = parsed[3]
+    encrypted = parsed.encrypted
+    target = stem.with_name(stem.name + layout.EXTENSIONS[parsed.format])
     if isinstance(destination, LocalDirectory):
         source = destination.path(file.key)
         if not source.is_file():

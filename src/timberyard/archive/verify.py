@@ -62,7 +62,7 @@ def verify(destination: Destination, account: str, from_ms: int, to_ms: int, key
     for prefix in layout.day_prefixes(from_ms, to_ms):
         for key in destination.list(prefix):
             parsed = layout.parse_data_key(key)
-            if parsed is not None and parsed[0] == account and from_ms <= parsed[1] < to_ms and key not in listed:
+            if parsed is not None and parsed.account == account and from_ms <= parsed.hour_ms < to_ms and key not in listed:
                 report.problems.append(f"added: {key} is listed in no digest")
     delivered = {layout.hour_of(int(b["created_at"])) for _k, b, _r in in_range}
     silent = [h for h in range(from_ms, to_ms, layout.HOUR_MS) if h not in delivered]

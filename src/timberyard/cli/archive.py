@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from timberyard.archive.layout import FORMATS
 from timberyard.cli import _settings, data_dir_option, main
 from timberyard.cli.remote import client as _client
 from timberyard.cli.remote import read_key_option, server_option, service_key_option
@@ -27,6 +28,7 @@ def archive() -> None:
           (the secret key from TIMBERYARD_ARCHIVE_SECRET_KEY)
       timberyard archive configure --azure-container logs --azure-account-name acme \\
           --azure-account-url https://acme.blob.core.windows.net   (the key from TIMBERYARD_ARCHIVE_AZURE_KEY)
+      timberyard archive configure --format parquet   (files from now on: Parquet, for analytics)
       timberyard archive test
       timberyard archive run
       timberyard archive status
@@ -58,10 +60,12 @@ def archive() -> None:
               help="azure: the storage account's key (better: TIMBERYARD_ARCHIVE_AZURE_KEY, out of the process list).")
 @click.option("--azure-prefix", default=None, help="azure: name prefix inside the container.")
 @click.option("--encrypt/--no-encrypt", "encryption", default=None, help="Client-side AES-256-GCM encryption of each file.")
+@click.option("--format", "file_format", type=click.Choice(FORMATS), default=None,
+              help="Files written from now on: json (gzipped JSON lines, Mezmo's layout) or parquet (for analytics tools).")
 @click.option("--rotate-key", is_flag=True, help="Make a new archive key current (old files keep opening with old keys).")
 def configure(server: str, key: str, enabled: bool | None, local_path: str | None, s3_bucket: str | None, rotate_key: bool,
               encryption: bool | None, azure_container: str | None, azure_account_url: str | None, azure_account_name: str | None,
-              azure_account_key: str | None, azure_prefix: str | None, **s3: Any) -> None:
+              azure_account_key: str | None, azure_prefix: str | None, file_format: str | None, **s3: Any) -> None:
     """Change the account's archive settings; prints them as the node now has them."""
     if sum(1 for given in (local_path, s3_bucket, azure_container) if given) > 1:
         raise click.UsageError("give one of --local, --s3-bucket and --azure-container")
@@ -70,6 +74,8 @@ def configure(server: str, key: str, enabled: bool | None, local_path: str | Non
         body["enabled"] = enabled
     if encryption is not None:
         body["encryption"] = encryption
+    if file_format is not None:
+        body["format"] = file_format
     if rotate_key:
         body["rotate_key"] = True
     if local_path:
@@ -200,7 +206,7 @@ def verify(account: str, from_: str, to: str, directory: Path | None, s3_bucket:
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here [default: stdout].")
 def decrypt(data_dir: Path | None, account: str, source: Path, output: Path | None) -> None:
-    """Open an encrypted archive file (.json.gz.enc) into its .json.gz bytes, with the account's
+    """Open an encrypted archive file (.json.gz.enc, .parquet.enc) into its plain bytes, with the account's
     archive keys from the data directory's metadata database (read beside a running node)."""
     from timberyard.archive.envelope import open_sealed
     from timberyard.auth.logins import load_or_create_key

@@ -33,6 +33,8 @@ class ArchiveRecord:
     watermark_id: int
     pending_through_id: int | None
     pending_at: datetime | None
+    pending_format: str | None  # and whether it encrypts: its files' names, pinned with its range
+    pending_encrypted: bool | None
     digest_sequence: int
     digest_key: str | None
     digest_sha256: str | None
@@ -107,11 +109,12 @@ def file_totals(session: Session, account_id: str) -> tuple[int, int]:
     return int(files), int(lines)
 
 
-def begin_run(session: Session, account_id: str, through_id: int, at: datetime) -> None:
-    """Pin the range and time of a run before its first upload."""
+def begin_run(session: Session, account_id: str, through_id: int, at: datetime, fmt: str, encrypted: bool) -> None:
+    """Pin the range, time, format and encryption of a run before its first upload."""
     row = session.get(ArchiveAccount, account_id)
     assert row is not None, account_id
     row.pending_through_id, row.pending_at = through_id, at
+    row.pending_format, row.pending_encrypted = fmt, encrypted
 
 
 def record_run(
@@ -129,7 +132,7 @@ def record_run(
         row.digest_key, row.digest_sha256, row.digest_signature = digest
         row.digest_at = now
     row.watermark_id = watermark_id
-    row.pending_through_id = row.pending_at = None
+    row.pending_through_id = row.pending_at = row.pending_format = row.pending_encrypted = None
     row.last_run_at = row.last_success_at = now
     row.last_error = ""
 
@@ -146,6 +149,7 @@ def _record(row: ArchiveAccount, sealer: Sealer) -> ArchiveRecord:
         account_id=row.account_id, enabled=row.enabled, config=sealer.open(row.account_id, row.config),
         keys={k: base64.b64decode(v) for k, v in keys["keys"].items()}, current_key=keys["current"],
         watermark_id=row.watermark_id, pending_through_id=row.pending_through_id, pending_at=row.pending_at,
+        pending_format=row.pending_format, pending_encrypted=row.pending_encrypted,
         digest_sequence=row.digest_sequence, digest_key=row.digest_key,
         digest_sha256=row.digest_sha256, digest_signature=row.digest_signature, digest_at=row.digest_at,
         last_run_at=row.last_run_at, last_success_at=row.last_success_at, last_error=row.last_error, updated_at=row.updated_at,

@@ -395,8 +395,8 @@ class AlertDelivery(Base):
 class ArchiveAccount(Base):
     """An account's archive: its settings (sealed, since they hold destination credentials), its
     archive keys (sealed), and the exporter's state. `watermark_id`: every line with a smaller
-    or equal id is archived; the digest fields are the chain's last link. `pending_*`: the range
-and time of a run that started uploading and has not recorded its files yet; the next run
+    or equal id is archived; the digest fields are the chain's last link. `pending_*`: the range,
+time, format and encryption of a run that started uploading and has not recorded its files yet; the next run
 re-does exactly it (same lines, same keys), so an interrupted run leaves no duplicates."""
 
     __tablename__ = "archive_accounts"
@@ -410,6 +410,8 @@ re-does exactly it (same lines, same keys), so an interrupted run leaves no dupl
     watermark_id: Mapped[int] = mapped_column(BigInteger, default=0)
     pending_through_id: Mapped[int | None] = mapped_column(BigInteger)
     pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_format: Mapped[str | None] = mapped_column(String(16))
+    pending_encrypted: Mapped[bool | None] = mapped_column()
     digest_sequence: Mapped[int] = mapped_column(default=0)
     digest_key: Mapped[str | None] = mapped_column(String(400))
     digest_sha256: Mapped[str | None] = mapped_column(String(64))

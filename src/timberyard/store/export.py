@@ -3,8 +3,9 @@ what archive files hold.
 
 `export_line` shapes a row read from the store; `EXPORT_JSON` is the same line built by the
 store itself as JSON text (for the archive exporter, which writes millions of lines and should
-do no Python work per line). tests/unit/store/test_export_conformance.py holds the two equal,
-key order included, on rows with the odd cases.
+do no Python work per line), `EXPORT_COLUMNS_SQL` the same fields as columns (for Parquet
+archives). tests/unit/store/test_export_conformance.py holds them equal, key order included,
+on rows with the odd cases.
 """
 
 from __future__ import annotations
@@ -73,4 +74,16 @@ EXPORT_JSON = (
     "if(empty(annotations), '', concat(',\"_annotation\":', toJSONString(annotations))), "
     "if(template = 0, '', concat(',\"_template\":\"', toString(template), '\"')), "
     "if(export_fields = '{}', '', concat(',\"_meta\":', export_fields)), '}')"
+)
+
+# The `/v1/export` fields as columns, for Parquet archives: what EXPORT_JSON writes, less the
+# meta fields copied to the top level (`_meta` holds them all, as JSON text: a column per field
+# would give every file its own schema). `_ts` stays a DateTime64(3, 'UTC'), read out as an
+# Arrow timestamp in ms; the fields JSON leaves out when unset are NULL here. Maps and lists are
+# empty rather than NULL, as a reader iterating them expects.
+EXPORT_COLUMNS_SQL = (
+    "ts AS _ts, host AS _host, app AS _app, line AS _line, level, file AS _file, tags AS _tag, toString(id) AS _lid, "
+    "ip AS _ip, mac AS _mac, nullIf(env, '') AS _env, labels AS _label, annotations AS _annotation, "
+    "if(template = 0, NULL, toString(template)) AS _template, "
+    "if(toJSONString(fields) = '{}', NULL, toJSONString(fields)) AS _meta"
 )

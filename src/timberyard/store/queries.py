@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from timberyard.core.records import ID_COUNTER_BITS
-from timberyard.store.export import EXPORT_JSON, EXPORT_JSON_WITH
+from timberyard.store.export import EXPORT_COLUMNS_SQL, EXPORT_JSON, EXPORT_JSON_WITH
 from timberyard.store.schema import LOG_TABLE
 
 EXPORT_COLUMNS = (
@@ -220,14 +220,26 @@ def select_export_page(page: ExportPage) -> tuple[str, dict[str, Any]]:
     `ts_ms`, `id` and `bucket`, ordered by bucket then id: a bucket's lines are contiguous, and
     in id order across pages. The page's ids are picked first from the id column alone, so the
     other columns are read only for the page's lines and the range is never sorted whole."""
+    return _export_page(page, f"WITH {EXPORT_JSON_WITH} SELECT toUnixTimestamp64Milli(ts) AS ts_ms, id, "
+                              f"{_BUCKET}, concat({EXPORT_JSON}, '\\n') AS json")
+
+
+def select_export_columns(page: ExportPage) -> tuple[str, dict[str, Any]]:
+    """The same page as `select_export_page`, as the `/v1/export` fields in columns
+    (store/export.py `EXPORT_COLUMNS_SQL`) for Parquet archives, with `id` and `bucket`."""
+    return _export_page(page, f"SELECT id, {_BUCKET}, {EXPORT_COLUMNS_SQL}")
+
+
+_BUCKET = "toUnixTimestamp64Milli(ts) - positiveModulo(toUnixTimestamp64Milli(ts), {bucket_ms:Int64}) AS bucket"
+
+
+def _export_page(page: ExportPage, select: str) -> tuple[str, dict[str, Any]]:
     where, params = range_where(page.account, page.first_ms, page.last_ms)
     where += ["id > {after_id:UInt64}", "id <= {through_id:UInt64}"]
     params.update(after_id=page.after_id, through_id=page.through_id, limit=page.limit, bucket_ms=page.bucket_ms)
     where_sql = " AND ".join(where)
     sql = (
-        f"WITH {EXPORT_JSON_WITH} SELECT toUnixTimestamp64Milli(ts) AS ts_ms, id, "
-        "ts_ms - positiveModulo(ts_ms, {bucket_ms:Int64}) AS bucket, "
-        f"concat({EXPORT_JSON}, '\\n') AS json FROM {LOG_TABLE} WHERE {where_sql} "
+        f"{select} FROM {LOG_TABLE} WHERE {where_sql} "
         f"AND id IN (SELECT id FROM {LOG_TABLE} WHERE {where_sql} ORDER BY id LIMIT {{limit:UInt32}}) "
         "ORDER BY bucket, id SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_escape_forward_slashes = 0"
     )

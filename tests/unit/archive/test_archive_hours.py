@@ -1,11 +1,10 @@
-"""How a run's id range is read out of the embedded store into hourly gzipped files
+"""How a run's id range is read out of the embedded store into hourly files, gzipped JSON lines or Parquet
 (archive/hours.py): every line of the range once and no other, each in its `ts` hour's file in
 id order, across pages that split an hour and hours that interleave in id; a late line (an old
 `ts`, a new id) in its old hour; a long range cut at exactly its `max_lines`-th id."""
 
 from __future__ import annotations
 
-import gzip
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
+from archive_files import export_lines
 from timberyard.archive import hours, layout
 from timberyard.store.chdb import ChdbStore
 from timberyard.store.export import export_line
@@ -42,11 +42,11 @@ def store(chdb_store: ChdbStore) -> Iterator[ChdbStore]:
     yield chdb_store
 
 
-def read(store: ChdbStore, max_lines: int | None, after: int = AFTER, through: int = THROUGH) -> tuple[dict[int, list[dict]], int]:
-    files, end = hours.read_hours(store, ACCOUNT, after, through, max_lines=max_lines)
+def read(store: ChdbStore, max_lines: int | None, after: int = AFTER, through: int = THROUGH, fmt: str = "json") -> tuple[dict[int, list[dict]], int]:
+    files, end = hours.read_hours(store, ACCOUNT, after, through, max_lines=max_lines, fmt=fmt)
     content = {}
     for hour, file in files.items():
-        content[hour] = [orjson.loads(line) for line in gzip.decompress(file.finish()).splitlines()]
+        content[hour] = export_lines(file.finish(), fmt)
         assert file.lines == len(content[hour])
     return content, end
 
@@ -61,10 +61,11 @@ def expected(store: ChdbStore, ids: set[int]) -> dict[int, list[dict]]:
     return by_hour
 
 
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
 @pytest.mark.parametrize("page", [1, 2, 3, 1000])
-def test_the_range_lands_once_per_line_in_its_hour_in_id_order(store: ChdbStore, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+def test_the_range_lands_once_per_line_in_its_hour_in_id_order(store: ChdbStore, monkeypatch: pytest.MonkeyPatch, page: int, fmt: str) -> None:
     monkeypatch.setattr(hours, "PAGE_LINES", page)
-    content, end = read(store, None)
+    content, end = read(store, None, fmt=fmt)
     assert end == THROUGH
     assert content == expected(store, set(range(AFTER + 1, THROUGH + 1)))
     assert sorted(int(line["_lid"]) for lines in content.values() for line in lines) == list(range(AFTER + 1, THROUGH + 1))
@@ -72,10 +73,11 @@ def test_the_range_lands_once_per_line_in_its_hour_in_id_order(store: ChdbStore,
     assert [line["_lid"] for line in content[START + H]] == ["7", "9", "11", "14", "16", "17", "18"]
 
 
+@pytest.mark.parametrize("fmt", ["json", "parquet"])
 @pytest.mark.parametrize("page", [2, 1000])
-def test_a_long_range_is_cut_at_its_max_lines_th_id(store: ChdbStore, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
+def test_a_long_range_is_cut_at_its_max_lines_th_id(store: ChdbStore, monkeypatch: pytest.MonkeyPatch, page: int, fmt: str) -> None:
     monkeypatch.setattr(hours, "PAGE_LINES", page)
-    content, end = read(store, 5)
+    content, end = read(store, 5, fmt=fmt)
     assert end == AFTER + 5
     assert content == expected(store, set(range(AFTER + 1, AFTER + 6)))
     rest, end = read(store, 5, after=end)

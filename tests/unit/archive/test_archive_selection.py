@@ -90,7 +90,15 @@ def test_staging_reads_plain_files_in_place_opens_encrypted_ones_and_refuses_for
         linked, opened = (path for _, path in staging.files)
         assert linked.is_symlink() and linked.read_bytes() == plain
         assert not opened.is_symlink() and opened.read_bytes() == sealed_plain
-        assert staging.glob == str(staging.directory / "*.json.gz") and staging.directory.parent == data_dir / "archive-staging"
+        assert staging.globs == {"json": str(staging.directory / "*.json.gz")} and staging.directory.parent == data_dir / "archive-staging"
+        directory = staging.directory
+    assert not directory.exists()
+    columns = b"PAR1 stands in for a Parquet file PAR1"
+    files.append(FileRecord(layout.data_key(account, HOUR, 2, True, "parquet"), HOUR, 2, "", 1, 0))
+    destination.put(files[2].key, envelope.seal(columns, record.current_key, record.keys[record.current_key]))
+    with staged(record, files, Places(root, data_dir, OutboundPolicy())) as staging:
+        assert staging.files[2][1].name.endswith(".parquet") and staging.files[2][1].read_bytes() == columns
+        assert staging.globs == {"json": str(staging.directory / "*.json.gz"), "parquet": str(staging.directory / "*.parquet")}
         directory = staging.directory
     assert not directory.exists()
     foreign = FileRecord(layout.data_key("someone-else", HOUR, 0, False), HOUR, 0, "", 1, 1)

@@ -1,5 +1,6 @@
-"""Archive building blocks on a real local directory: names, the encryption envelope, and the
-signed digest chain as `verify` checks it (modified, deleted, added files, forged and broken chains)."""
+"""Archive building blocks on a real local directory: names (JSON and Parquet), settings, the
+encryption envelope, the signed digest chain as `verify` checks it (modified, deleted, added
+files, forged and broken chains), and reading a Parquet file back for restore."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import gzip
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from timberyard.archive import digest, envelope, layout
+from timberyard.archive import digest, envelope, layout, parquet
 from timberyard.archive.config import SET, merged, public
 from timberyard.archive.destination import open_destination
 from timberyard.archive.localdir import LocalDirectory
+from timberyard.archive.parquet import ParquetHourFile
+from timberyard.archive.staging import ArchiveReadError
 from timberyard.archive.verify import verify
 from timberyard.auth.signing import sign
 from timberyard.core.errors import BadRequest
@@ -26,10 +30,20 @@ def test_names_follow_mezmos_layout_and_parse_back() -> None:
     assert layout.data_key("acct1", HOUR, 0, False) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.json.gz"
     assert layout.data_key("acct1", HOUR, 2, True) == "year=2025/month=12/day=05/acct1.2025-12-05.1100.2.json.gz.enc"
     assert layout.digest_key("acct1", HOUR, 1) == "digests/year=2025/month=12/day=05/acct1.2025-12-05.1100.1.digest.json"
-    assert layout.parse_data_key(layout.data_key("acct1", HOUR, 2, True)) == ("acct1", HOUR, 2, True)
+    assert layout.parse_data_key(layout.data_key("acct1", HOUR, 2, True)) == layout.DataKey("acct1", HOUR, 2, True, "json")
     assert layout.parse_digest_key(layout.digest_key("acct1", HOUR, 0)) == ("acct1", HOUR, 0)
     assert layout.hour_of(HOUR + 3_599_999) == HOUR and layout.hour_of(HOUR + 3_600_000) == HOUR + 3_600_000
     assert layout.day_prefixes(HOUR, HOUR + 86_400_000) == ["year=2025/month=12/day=05/", "year=2025/month=12/day=06/"]
+
+
+def test_parquet_names_share_the_hours_numbering_and_parse_back_with_their_format() -> None:
+    assert layout.data_key("acct1", HOUR, 0, False, "parquet") == "year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet"
+    assert layout.data_key("acct1", HOUR, 3, True, "parquet") == "year=2025/month=12/day=05/acct1.2025-12-05.1100.3.parquet.enc"
+    assert layout.parse_data_key("year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet") == layout.DataKey("acct1", HOUR, 0, False, "parquet")
+    assert layout.parse_data_key("year=2025/month=12/day=05/acct1.2025-12-05.1100.3.parquet.enc") == layout.DataKey("acct1", HOUR, 3, True, "parquet")
+    for other in ("year=2025/month=12/day=05/acct1.2025-12-05.1100.parquet.gz", "year=2025/month=12/day=05/acct1.2025-12-05.1100.json",
+                  "year=2025/month=12/day=05/acct1.2025-12-05.1100.enc.parquet"):
+        assert layout.parse_data_key(other) is None
 
 
 def test_envelope_round_trip_rotation_and_tamper_detection() -> None:
@@ -56,11 +70,22 @@ def test_settings_keep_credentials_and_never_show_them() -> None:
     assert second["destination"]["secret_access_key"] == "hunter2-secret"
     assert "hunter2" not in str(public(second)) and public(second)["destination"]["secret_access_key"] == SET
     for body, field in [({"destination": {"type": "local", "path": "../etc"}}, "destination.path"),
-                        ({"destination": {"type": "ftp"}}, "destination.type"), ({"format": "parquet"}, "format"),
+                        ({"destination": {"type": "ftp"}}, "destination.type"), ({"format": "csv"}, "format"),
+                        ({"format": None}, "format"),
                         ({"colour": 1}, "colour"), ({"destination": {"type": "s3", "bucket": "Bad_Bucket"}}, "destination.bucket")]:
         with pytest.raises(BadRequest) as raised:
             merged(None, body)
         assert raised.value.fields["field"] == field
+
+
+def test_format_is_json_or_parquet_and_a_change_keeps_the_rest() -> None:
+    _, first, _ = merged(None, {"destination": {"type": "local", "path": "acme"}, "encryption": True})
+    assert first["format"] == "json"
+    _, second, _ = merged(first, {"format": "parquet"})
+    assert second == {**first, "format": "parquet"}
+    with pytest.raises(BadRequest, match="\"json\".*\"parquet\"") as raised:
+        merged(second, {"format": "Parquet"})
+    assert raised.value.fields["field"] == "format"
 
 
 def test_azure_settings_are_checked_and_keep_their_key_but_not_another_types() -> None:
@@ -167,3 +192,25 @@ def test_a_forged_digest_and_a_deleted_digest_are_reported(archive: tuple[Delive
     assert any(p.startswith("forged: digest " + first_digest) for p in problems), problems
     assert any("broken chain" in p and "missing" in p for p in problems), problems
     assert any("does not name" in p for p in problems), problems  # the forged digest's hash no longer matches its successor
+
+
+def test_restore_reads_a_parquet_file_as_export_lines_and_refuses_anything_else(tmp_path: Path) -> None:
+    file = ParquetHourFile()
+    maps = pa.map_(pa.string(), pa.string())
+    file.add(pa.table({
+        "_ts": pa.array([HOUR + 1, HOUR + 2], pa.timestamp("ms", tz="UTC")), "_host": ["h", "h"], "_app": ["a", "a"],
+        "_line": ["one", "two"], "level": ["INFO", "ERROR"], "_file": ["", ""], "_tag": [["t"], []], "_lid": ["7", "8"],
+        "_ip": ["", ""], "_mac": ["", ""], "_env": ["prod", None], "_label": pa.array([[("k", "v")], []], maps),
+        "_annotation": pa.array([[], []], maps), "_template": ["9", None], "_meta": ['{"n":{"m":1}}', None],
+        "bucket": [HOUR, HOUR],  # columns beyond the schema (the page's own) are left out of the file
+    }))
+    path = tmp_path / "000000.parquet"
+    path.write_bytes(file.finish())
+    lines = list(parquet.read_lines(path, "key", 1))
+    assert lines[0] == {"_ts": HOUR + 1, "_host": "h", "_app": "a", "_line": "one", "level": "INFO", "_file": "", "_tag": ["t"],
+                        "_lid": "7", "_ip": "", "_mac": "", "_env": "prod", "_label": {"k": "v"}, "_annotation": {},
+                        "_template": "9", "_meta": {"n": {"m": 1}}}
+    assert lines[1]["_meta"] is None and "_env" not in lines[1] and lines[1]["_tag"] == []
+    path.write_bytes(gzip.compress(b'{"_line": "not parquet"}\n'))
+    with pytest.raises(ArchiveReadError, match="archived file key is unreadable"):
+        list(parquet.read_lines(path, "key", 1))

@@ -1,7 +1,8 @@
 """The export-shaped JSON line the store builds (store/export.py `EXPORT_JSON`, what archive
 files hold) is `export_line` of the same stored row (what /v1/export and alert notifications
 give): equal when parsed, with the same key order at every level (LogDNA clients diff them),
-on rows with the odd cases."""
+on rows with the odd cases. The same fields in columns (`EXPORT_COLUMNS_SQL`, what Parquet
+archives hold) give the same line back."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 
 from timberyard.store.chdb import ChdbStore
 from timberyard.store.export import RESERVED, export_line
-from timberyard.store.queries import EXPORT_COLUMNS, ExportPage, select_export_page
+from archive_files import export_lines
+from timberyard.archive.parquet import ParquetHourFile
+from timberyard.store.queries import EXPORT_COLUMNS, ExportPage, select_export_columns, select_export_page
 from timberyard.store.schema import LOG_TABLE
 
 ACCOUNT = "export-shape-" + uuid.uuid4().hex
@@ -99,3 +102,15 @@ def test_the_cases_cover_what_they_claim(store: ChdbStore) -> None:
     assert not {"_env", "_label", "_annotation", "_template", "_meta"} & set(lines[8])
     assert lines[9]["status"] == 200 and lines[9]["level"] == "INFO" and lines[9]["_meta"]["level"] == "old"
     assert lines[10]["_unparsed"] == "not json at all \" \\" and "_meta" not in lines[11]
+
+
+def test_the_store_builds_the_same_lines_in_parquet_columns(store: ChdbStore) -> None:
+    rows = {row["id"]: row for row in store.select(f"SELECT {EXPORT_COLUMNS} FROM {LOG_TABLE} WHERE account = {{account:String}}",
+                                                   {"account": ACCOUNT})}
+    table = store.select_arrow(*select_export_columns(ExportPage(ACCOUNT, 0, 2**64 - 1, 0, 2**62, 1000, HOUR_MS)))
+    file = ParquetHourFile()
+    file.add(table)
+    lines = export_lines(file.finish(), "parquet")
+    assert [int(line["_lid"]) for line in lines] == sorted(rows, key=lambda i: (rows[i]["ts_ms"] - rows[i]["ts_ms"] % HOUR_MS, i))
+    for line in lines:
+        assert line == export_line(rows[int(line["_lid"])]), line["_lid"]

@@ -1,5 +1,5 @@
 // Settings → Archive: where the account's lines are archived every hour (a directory of the
-// node, an S3-compatible bucket or an Azure Blob container), client-side encryption, a probe of the destination, an
+// node, an S3-compatible bucket or an Azure Blob container), the files' format, client-side encryption, a probe of the destination, an
 // on-demand run, how far behind the archive is, and the account's retention (the owner's to
 // change). Credentials are sent, never shown: the server answers "***set***" for a stored
 // secret, and leaving the field empty keeps it. Above them, "Search the archive"
@@ -67,6 +67,8 @@ export function renderArchive(container, me) {
     const destination = settings.destination || { type: "local" };
     const enabled = checkbox("Archive every hour", settings.configured ? settings.enabled : true);
     const encryption = checkbox("Encrypt files before they leave the node (AES-256-GCM)", settings.encryption);
+    const format = select([["json", "Gzipped JSON lines (Mezmo's layout)"], ["parquet", "Parquet (for analytics tools)"]],
+      settings.format || "json");
     const type = select([["local", "A directory of the node"], ["s3", "S3-compatible bucket"], ["azure", "Azure Blob container"]],
       destination.type);
     const path = h("input", { type: "text", autocomplete: "off", value: destination.path || "", placeholder: "acme (under the node's archive_local_root)" });
@@ -106,7 +108,7 @@ export function renderArchive(container, me) {
         if (sse.value) chosen.server_side_encryption = sse.value;
         if (lockDays.value !== "") chosen.object_lock_days = Number(lockDays.value);
       }
-      return { enabled: enabled.input.checked, encryption: encryption.input.checked, destination: chosen };
+      return { enabled: enabled.input.checked, encryption: encryption.input.checked, format: format.value, destination: chosen };
     }
 
     async function act(what, call) {
@@ -143,7 +145,8 @@ export function renderArchive(container, me) {
 
     clear(formSlot, h("form", { class: "rule-form", "aria-label": "Archive settings", onSubmit: save },
       h("h2", {}, "Destination"),
-      enabled.element, field("Where", type), localFields, s3Fields, azureFields, encryption.element,
+      enabled.element, field("Where", type), localFields, s3Fields, azureFields,
+      field("File format (applies to files written from now on)", format), encryption.element,
       formErrors.element,
       h("div", { class: "rule-form-row" },
         h("button", { type: "submit", class: "primary" }, "Save"), " ", probe, " ", runNow, " ", rotate)));
