@@ -27,16 +27,16 @@ WORKERS = 2
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Default to `-n 2 --dist loadgroup`, set here rather than in addopts so that `-p no:xdist`
+    """Default to `-n 2 --dist loadfile`, set here rather than in addopts so that `-p no:xdist`
     still works. `-n N` (`-n 0`: in-process) overrides it; a run of one test file, or of tests
     within one file, and `--pdb`/`--trace`/`--sw` runs stay in-process, paying for no workers.
-    Tests marked `xdist_group` run on one worker, one after another."""
+    A file's tests run on one worker, in order, so a module's fixtures (a node, say) start once."""
     if hasattr(config, "workerinput") or not hasattr(config.option, "numprocesses"):
         return  # an xdist worker, or `-p no:xdist`
     if config.option.numprocesses is None and not _in_process(config):
         config.option.numprocesses = WORKERS
     if config.option.numprocesses and config.option.dist == "no":
-        config.option.dist = "loadgroup"
+        config.option.dist = "loadfile"
 
 
 def _in_process(config: pytest.Config) -> bool:
